@@ -1,0 +1,249 @@
+// pipelab-cli: the headless front end. Every command reads a config (or a schedule),
+// runs the core, prints a report and writes what was asked for.
+//   exit 0 success, 1 runtime failure (I/O), 2 bad usage or bad input.
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/report.h"
+#include "core/run_config.h"
+#include "core/simulator.h"
+#include "core/stats.h"
+#include "core/trace_io.h"
+#include "core/validate.h"
+
+using namespace pipelab;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFailure = 1, kExitUsage = 2;
+
+const char* kUsage = R"(pipelab-cli - pipeline-parallelism laboratory (headless)
+
+usage:
+  pipelab-cli simulate [--config FILE] [overrides] [outputs]
+      Simulate one training step from the cost model and print the report and an
+      ASCII Gantt chart.
+  pipelab-cli schedule [--config FILE] [overrides] [--out FILE]
+      Print (or save as JSON) the generated schedule: one action list per rank.
+  pipelab-cli validate --schedule-file FILE
+      Check a schedule JSON (as written by 'schedule --out'); exit 2 naming the rank,
+      action and problem when it is broken.
+  pipelab-cli --help | --version
+
+overrides (take precedence over the config file):
+  --schedule gpipe|1f1b|interleaved   --stages P   --microbatches M   --chunks V
+  --boundaries 3,6,9                  (interior layer cuts, stages*chunks-1 of them)
+  --schedule-file FILE                (simulate: run this schedule JSON instead)
+
+outputs:
+  --trace OUT.json       Chrome trace (open in https://ui.perfetto.dev)
+  --stats-json OUT.json  figures for scripts
+  --width N              ASCII Gantt width in columns (default 100), --no-gantt to omit
+)";
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Args {
+    std::string command;
+    std::map<std::string, std::string> values;  // --flag VALUE
+    bool no_gantt = false;
+
+    bool has(const std::string& k) const { return values.count(k) > 0; }
+    std::string get(const std::string& k, const std::string& def = "") const {
+        const auto it = values.find(k);
+        return it == values.end() ? def : it->second;
+    }
+};
+
+const std::map<std::string, std::vector<std::string>> kFlags = {
+    {"simulate", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries",
+                  "schedule-file", "trace", "stats-json", "width"}},
+    {"schedule", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "out"}},
+    {"validate", {"schedule-file"}},
+};
+
+Args parse_args(int argc, char** argv) {
+    Args a;
+    if (argc < 2) throw UsageError("missing command (simulate, schedule or validate)");
+    a.command = argv[1];
+    const auto flags = kFlags.find(a.command);
+    if (flags == kFlags.end()) throw UsageError("unknown command \"" + a.command + "\"");
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--no-gantt" && a.command == "simulate") {
+            a.no_gantt = true;
+            continue;
+        }
+        if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument \"" + arg + "\"");
+        std::string name = arg.substr(2), value;
+        const auto eq = name.find('=');
+        if (eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        } else {
+            if (i + 1 >= argc) throw UsageError("--" + name + " needs a value");
+            value = argv[++i];
+        }
+        bool known = false;
+        for (const auto& f : flags->second) known = known || f == name;
+        if (!known) throw UsageError("unknown option --" + name + " for '" + a.command + "'");
+        if (a.values.count(name)) throw UsageError("--" + name + " given twice");
+        a.values[name] = value;
+    }
+    return a;
+}
+
+long long parse_int(const std::string& flag, const std::string& text) {
+    long long v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size())
+        throw UsageError("--" + flag + ": expected an integer, got \"" + text + "\"");
+    return v;
+}
+
+json read_json_file(const std::string& path, const std::string& what) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path, "cannot open " + what);
+    try {
+        return json::parse(in);
+    } catch (const json::parse_error& e) {
+        throw ConfigError(path, std::string("not valid JSON: ") + e.what());
+    }
+}
+
+// The config file with the command-line overrides written into it, so that both go
+// through the same validation and messages.
+RunConfig config_from_args(const Args& a) {
+    json j = a.has("config") ? read_json_file(a.get("config"), "config file") : json::object();
+    if (!j.is_object()) throw ConfigError(a.get("config"), "must hold a JSON object");
+    if (!j.contains("pipeline")) j["pipeline"] = json::object();
+    json& p = j["pipeline"];
+    if (!p.is_object()) throw ConfigError("pipeline", "must be a JSON object, got " + p.dump());
+    if (a.has("schedule")) p["schedule"] = a.get("schedule");
+    for (const char* k : {"stages", "microbatches", "chunks"})
+        if (a.has(k)) p[k] = parse_int(k, a.get(k));
+    if (a.has("boundaries")) {
+        json cuts = json::array();
+        std::stringstream ss(a.get("boundaries"));
+        std::string item;
+        while (std::getline(ss, item, ',')) cuts.push_back(parse_int("boundaries", item));
+        p["boundaries"] = cuts;
+    }
+    return run_config_from_json(j);
+}
+
+void write_json(const json& j, const std::string& path) {
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error("cannot write " + path);
+    out << j.dump(2) << '\n';
+    if (!out) throw std::runtime_error("error while writing " + path);
+}
+
+Schedule load_schedule(const std::string& path) {
+    const json j = read_json_file(path, "schedule file");
+    try {
+        return schedule_from_json(j);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError(path, e.what());
+    }
+}
+
+int cmd_simulate(const Args& a) {
+    const RunConfig cfg = config_from_args(a);
+    Plan plan = make_plan(cfg);
+    if (a.has("schedule-file")) {
+        plan.schedule = load_schedule(a.get("schedule-file"));
+        if (auto err = validate_schedule(plan.schedule))
+            throw ConfigError(a.get("schedule-file"), err->what());
+        if (plan.schedule.n_chunks() != plan.partition.n_chunks())
+            throw ConfigError(a.get("schedule-file"),
+                              "schedule has " + std::to_string(plan.schedule.n_chunks()) +
+                                  " chunks, the config's partition has " +
+                                  std::to_string(plan.partition.n_chunks()));
+    }
+    const Timeline tl = simulate(plan.schedule, plan.partition, plan.cost);
+    const Stats st = compute_stats(tl);
+    std::cout << text_report(st, tl.meta.backend);
+    if (!a.no_gantt) {
+        const long long width = a.has("width") ? parse_int("width", a.get("width")) : 100;
+        if (width < 10 || width > 10000) throw UsageError("--width must be in 10..10000");
+        std::cout << '\n' << ascii_gantt(tl, static_cast<int>(width));
+    }
+    if (a.has("trace")) {
+        write_chrome_trace(tl, a.get("trace"));
+        std::cout << "trace written to " << a.get("trace") << " (" << tl.events.size() << " events)\n";
+    }
+    if (a.has("stats-json")) {
+        write_json(stats_to_json(st), a.get("stats-json"));
+        std::cout << "stats written to " << a.get("stats-json") << "\n";
+    }
+    return kExitOk;
+}
+
+int cmd_schedule(const Args& a) {
+    const Plan plan = make_plan(config_from_args(a));
+    if (a.has("out")) {
+        write_json(schedule_to_json(plan.schedule), a.get("out"));
+        std::cout << "schedule written to " << a.get("out") << " (" << plan.schedule.action_count()
+                  << " actions)\n";
+    } else {
+        std::cout << plan.schedule.name << ": " << plan.schedule.action_count() << " actions\n"
+                  << format_schedule(plan.schedule);
+    }
+    return kExitOk;
+}
+
+int cmd_validate(const Args& a) {
+    if (!a.has("schedule-file")) throw UsageError("validate needs --schedule-file FILE");
+    const Schedule s = load_schedule(a.get("schedule-file"));
+    if (auto err = validate_schedule(s)) {
+        std::cerr << "pipelab-cli: invalid schedule " << a.get("schedule-file") << ": " << err->what();
+        return kExitUsage;
+    }
+    std::cout << "schedule " << s.name << " is valid: " << s.n_ranks << " ranks, " << s.n_chunks()
+              << " chunks, " << s.n_microbatches << " microbatches, " << s.action_count() << " actions\n";
+    return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+                      std::string(argv[1]) == "help")) {
+        std::cout << kUsage;
+        return kExitOk;
+    }
+    if (argc >= 2 && std::string(argv[1]) == "--version") {
+        std::cout << "pipelab-cli " << PIPELAB_VERSION << "\n";
+        return kExitOk;
+    }
+    try {
+        const Args a = parse_args(argc, argv);
+        if (a.command == "simulate") return cmd_simulate(a);
+        if (a.command == "schedule") return cmd_schedule(a);
+        return cmd_validate(a);
+    } catch (const UsageError& e) {
+        std::cerr << "pipelab-cli: " << e.what() << "\n(see pipelab-cli --help)\n";
+        return kExitUsage;
+    } catch (const ConfigError& e) {
+        std::cerr << "pipelab-cli: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const TraceError& e) {
+        std::cerr << "pipelab-cli: " << e.what() << "\n";
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        std::cerr << "pipelab-cli: error: " << e.what() << "\n";
+        return kExitFailure;
+    }
+}

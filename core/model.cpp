@@ -1,0 +1,70 @@
+#include "core/model.h"
+
+namespace pipelab {
+
+namespace {
+constexpr std::int64_t kFloat = 4;  // bytes per fp32
+}
+
+std::vector<Layer> build_layers(const ModelConfig& cfg) {
+    const double B = cfg.microbatch_size, T = cfg.seq_len, C = cfg.d_model;
+    const double V = cfg.vocab, F = cfg.d_ff, H = cfg.heads;
+    const double BT = B * T;
+    const auto i64 = [](double x) { return static_cast<std::int64_t>(x); };
+
+    std::vector<Layer> layers;
+    layers.reserve(static_cast<std::size_t>(cfg.layers) + 2);
+
+    Layer emb;
+    emb.kind = LayerKind::Embedding;
+    emb.name = "embed";
+    emb.params = i64(V * C + T * C);      // wte (V, C) + wpe (T, C)
+    emb.fwd_flops = BT * C;               // gather + add
+    emb.bwd_input_flops = 0;              // token ids have no gradient
+    emb.bwd_weight_flops = 2 * BT * C;    // scatter-add into wte and wpe
+    emb.activation_bytes = 0;             // only the token ids are kept (ints, negligible)
+    layers.push_back(emb);
+
+    // Block: ln1, qkv = ln1 @ Wqkv, causal attention, proj, residual, ln2, fc, gelu, fc2,
+    // residual. Matmul FLOPs: 2*BT*(3C*C + C*C + 2*C*F); causal attention scores and
+    // weighted sum over the lower triangle: 2 * (2*B*T*T*C) / 2.
+    const double matmul = 2 * BT * (3 * C * C + C * C + 2 * C * F);
+    const double attn = 2 * B * T * T * C;
+    const double block_params = 2 * 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (C * F + F) +
+                                (F * C + C);
+    // Saved for backward (llm.c's ActivationTensors per layer): ln1, qkv, attention output,
+    // attention probabilities (B,H,T,T), residual2, ln2, fc pre- and post-GELU, plus the
+    // LayerNorm means and reciprocal std (2 * 2 * BT).
+    const double block_act = BT * C + 3 * BT * C + BT * C + B * H * T * T + BT * C + BT * C +
+                             2 * BT * F + 4 * BT;
+    for (int l = 0; l < cfg.layers; ++l) {
+        Layer b;
+        b.kind = LayerKind::Block;
+        b.index = l + 1;
+        b.name = "block " + std::to_string(l);
+        b.params = i64(block_params);
+        b.fwd_flops = matmul + attn;
+        b.bwd_input_flops = matmul + 2 * attn;  // dX through matmuls, attention backward
+        b.bwd_weight_flops = matmul;             // dW = X^T dY for each linear
+        b.activation_bytes = i64(block_act) * kFloat;
+        layers.push_back(b);
+    }
+
+    Layer head;
+    head.kind = LayerKind::Head;
+    head.index = cfg.layers + 1;
+    head.name = "head";
+    head.params = i64(2 * C + C * V);      // lnf (C, C) + LM head (C, V), untied
+    head.fwd_flops = 2 * BT * C * V + 5 * BT * V;  // logits + softmax/loss
+    head.bwd_input_flops = 2 * BT * C * V + 2 * BT * V;
+    head.bwd_weight_flops = 2 * BT * C * V;
+    head.activation_bytes = i64(BT * C + 2 * BT + BT * V) * kFloat;  // lnf, stats, probs
+    layers.push_back(head);
+    return layers;
+}
+
+std::int64_t boundary_activation_bytes(const ModelConfig& cfg) {
+    return static_cast<std::int64_t>(cfg.microbatch_size) * cfg.seq_len * cfg.d_model * kFloat;
+}
+
+}  // namespace pipelab

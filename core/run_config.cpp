@@ -1,0 +1,234 @@
+#include "core/run_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/validate.h"
+
+namespace pipelab {
+
+using nlohmann::json;
+
+namespace {
+
+// Reads one section of the config, remembering which keys it consumed so that unknown
+// keys can be reported.
+class Section {
+public:
+    Section(const json& j, std::string path) : m_j(j), m_path(std::move(path)) {
+        if (!m_j.is_object()) throw ConfigError(m_path.empty() ? "config" : m_path,
+                                                "must be a JSON object, got " + m_j.dump());
+    }
+
+    std::string field(const std::string& key) const {
+        return m_path.empty() ? key : m_path + "." + key;
+    }
+
+    const json* find(const std::string& key) {
+        m_known.insert(key);
+        const auto it = m_j.find(key);
+        return it == m_j.end() ? nullptr : &*it;
+    }
+
+    void integer(const std::string& key, int& out, long long lo, long long hi) {
+        const json* v = find(key);
+        if (!v) return;
+        if (!v->is_number_integer())
+            throw ConfigError(field(key), "must be an integer, got " + v->dump());
+        const long long x = v->is_number_unsigned() && v->get<unsigned long long>() > 1ULL << 62
+                                ? hi + 1 : v->get<long long>();
+        if (x < lo) throw ConfigError(field(key), "must be >= " + std::to_string(lo) + ", got " + v->dump());
+        if (x > hi) throw ConfigError(field(key), "must be <= " + std::to_string(hi) + ", got " + v->dump());
+        out = static_cast<int>(x);
+    }
+
+    void number(const std::string& key, double& out, double lo, double hi, bool lo_open) {
+        const json* v = find(key);
+        if (!v) return;
+        if (!v->is_number()) throw ConfigError(field(key), "must be a number, got " + v->dump());
+        const double x = v->get<double>();
+        const auto s = [](double d) { std::ostringstream o; o << d; return o.str(); };
+        if (lo_open ? !(x > lo) : !(x >= lo))
+            throw ConfigError(field(key), std::string("must be ") + (lo_open ? "> " : ">= ") + s(lo) + ", got " + v->dump());
+        if (x > hi) throw ConfigError(field(key), "must be <= " + s(hi) + ", got " + v->dump());
+        out = x;
+    }
+
+    std::optional<std::string> string(const std::string& key) {
+        const json* v = find(key);
+        if (!v) return std::nullopt;
+        if (!v->is_string()) throw ConfigError(field(key), "must be a string, got " + v->dump());
+        return v->get<std::string>();
+    }
+
+    // Call after reading every known key.
+    void reject_unknown() const {
+        for (auto it = m_j.begin(); it != m_j.end(); ++it) {
+            if (m_known.count(it.key())) continue;
+            std::string known;
+            for (const auto& k : m_known) known += (known.empty() ? "" : ", ") + k;
+            throw ConfigError(field(it.key()), "unknown field (allowed here: " + known + ")");
+        }
+    }
+
+private:
+    const json& m_j;
+    std::string m_path;
+    std::set<std::string> m_known;
+};
+
+constexpr long long kMaxDim = 1 << 20;
+
+void read_model(Section& s, ModelConfig& m) {
+    s.integer("vocab", m.vocab, 2, kMaxDim);
+    s.integer("d_model", m.d_model, 1, 65536);
+    s.integer("heads", m.heads, 1, 1024);
+    s.integer("layers", m.layers, 1, 4096);
+    s.integer("d_ff", m.d_ff, 1, kMaxDim);
+    s.integer("seq_len", m.seq_len, 1, 65536);
+    s.integer("microbatch_size", m.microbatch_size, 1, 65536);
+    s.reject_unknown();
+    if (m.d_model % m.heads != 0)
+        throw ConfigError(s.field("d_model"), "must be a multiple of heads (" + std::to_string(m.heads) +
+                                                  "), got " + std::to_string(m.d_model));
+}
+
+void read_pipeline(Section& s, PipelineConfig& p) {
+    if (auto name = s.string("schedule")) {
+        const auto kind = parse_schedule_kind(*name);
+        if (!kind)
+            throw ConfigError(s.field("schedule"), "unknown schedule \"" + *name + "\" (allowed: " +
+                                                       schedule_kind_names() + ")");
+        p.schedule = *kind;
+    }
+    s.integer("stages", p.stages, 1, 1024);
+    s.integer("microbatches", p.microbatches, 1, 65536);
+    s.integer("chunks", p.chunks, 1, 64);
+    if (const json* b = s.find("boundaries")) {
+        if (!b->is_array())
+            throw ConfigError(s.field("boundaries"), "must be an array of layer indices, got " + b->dump());
+        p.boundaries.clear();
+        for (std::size_t i = 0; i < b->size(); ++i) {
+            const json& v = (*b)[i];
+            if (!v.is_number_integer())
+                throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
+                                  "must be an integer layer index, got " + v.dump());
+            const long long x = v.get<long long>();
+            if (x < 0 || x > kMaxDim)
+                throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
+                                  "must be a layer index >= 1, got " + v.dump());
+            p.boundaries.push_back(static_cast<int>(x));
+        }
+    }
+    s.reject_unknown();
+}
+
+void read_simulator(Section& s, DeviceSpec& d) {
+    double gflops = d.flops_per_s / 1e9;
+    s.number("device_gflops", gflops, 0.0, 1e7, true);
+    d.flops_per_s = gflops * 1e9;
+    s.number("link_latency_us", d.link_latency_us, 0.0, 1e9, false);
+    s.number("link_bandwidth_gbps", d.link_bandwidth_gb_per_s, 0.0, 1e7, false);
+    s.reject_unknown();
+}
+
+}  // namespace
+
+RunConfig run_config_from_json(const json& j) {
+    RunConfig cfg;
+    Section top(j, "");
+    if (const json* m = top.find("model")) {
+        Section s(*m, "model");
+        read_model(s, cfg.model);
+    }
+    if (const json* p = top.find("pipeline")) {
+        Section s(*p, "pipeline");
+        read_pipeline(s, cfg.pipeline);
+    }
+    if (const json* d = top.find("simulator")) {
+        Section s(*d, "simulator");
+        read_simulator(s, cfg.simulator);
+    }
+    if (auto b = top.string("backend")) {
+        if (*b != "sim")
+            throw ConfigError("backend", "unknown backend \"" + *b + "\" (allowed: sim)");
+        cfg.backend = *b;
+    }
+    top.integer("steps", cfg.steps, 1, 1'000'000);
+    if (const json* sd = top.find("seed")) {
+        if (!sd->is_number_integer() || (sd->is_number_integer() && !sd->is_number_unsigned() && sd->get<long long>() < 0))
+            throw ConfigError("seed", "must be a non-negative integer, got " + sd->dump());
+        cfg.seed = sd->get<std::uint64_t>();
+    }
+    top.reject_unknown();
+    return cfg;
+}
+
+RunConfig parse_run_config(const std::string& text, const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // nlohmann's message carries line and column: keep it.
+        throw ConfigError(source, std::string("not valid JSON: ") + e.what());
+    }
+    return run_config_from_json(j);
+}
+
+RunConfig load_run_config(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path, "cannot open file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_run_config(ss.str(), path);
+}
+
+json run_config_to_json(const RunConfig& c) {
+    json pipeline = {{"schedule", std::string(to_string(c.pipeline.schedule))},
+                     {"stages", c.pipeline.stages},
+                     {"microbatches", c.pipeline.microbatches},
+                     {"chunks", c.pipeline.chunks}};
+    if (!c.pipeline.boundaries.empty()) pipeline["boundaries"] = c.pipeline.boundaries;
+    return {{"model", {{"vocab", c.model.vocab}, {"d_model", c.model.d_model}, {"heads", c.model.heads},
+                       {"layers", c.model.layers}, {"d_ff", c.model.d_ff}, {"seq_len", c.model.seq_len},
+                       {"microbatch_size", c.model.microbatch_size}}},
+            {"pipeline", std::move(pipeline)},
+            {"simulator", {{"device_gflops", c.simulator.flops_per_s / 1e9},
+                           {"link_latency_us", c.simulator.link_latency_us},
+                           {"link_bandwidth_gbps", c.simulator.link_bandwidth_gb_per_s}}},
+            {"backend", c.backend},
+            {"steps", c.steps},
+            {"seed", c.seed}};
+}
+
+Plan make_plan(const RunConfig& cfg) {
+    Plan plan;
+    plan.layers = build_layers(cfg.model);
+    plan.cost = cost_model_from_flops(cfg.model, cfg.simulator);
+    const int n_layers = static_cast<int>(plan.layers.size());
+    const PipelineConfig& pc = cfg.pipeline;
+    const ScheduleSpec spec{pc.schedule, pc.stages, pc.microbatches, pc.chunks};
+    if (auto problem = check_schedule_spec(spec, n_layers))
+        throw ConfigError("pipeline." + problem->field, problem->message);
+
+    const int n_chunks = pc.stages * pc.chunks;
+    if (pc.boundaries.empty()) {
+        std::vector<double> weights;
+        for (const LayerCost& lc : plan.cost.layers)
+            weights.push_back(lc.fwd_us + lc.bwd_input_us + lc.bwd_weight_us);
+        plan.partition = balanced_partition(weights, n_chunks);
+    } else {
+        plan.partition = partition_from_cuts(n_layers, pc.boundaries);
+        if (auto err = check_partition(plan.partition, n_chunks))
+            throw ConfigError("pipeline.boundaries", *err);
+    }
+    plan.schedule = make_schedule(spec, n_layers);
+    if (auto err = validate_schedule(plan.schedule))
+        throw ConfigError("pipeline.schedule", "generated schedule is invalid: " + err->what());
+    return plan;
+}
+
+}  // namespace pipelab

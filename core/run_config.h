@@ -1,0 +1,68 @@
+#pragma once
+// The experiment config (JSON, documented in README.md):
+// {"model": {"vocab", "d_model", "heads", "layers", "d_ff", "seq_len", "microbatch_size"},
+//  "pipeline": {"stages", "microbatches", "chunks", "schedule", "boundaries"},
+//  "simulator": {"device_gflops", "link_latency_us", "link_bandwidth_gbps"},
+//  "backend": "sim", "steps", "seed"}
+// Every field is optional and has a default; unknown fields are errors (typos must not
+// pass silently). Errors name the field, the value and the allowed range.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/cost_model.h"
+#include "core/model.h"
+#include "core/partition.h"
+#include "core/schedule.h"
+#include "core/schedule_gen.h"
+
+namespace pipelab {
+
+// A config problem: `field` is the dotted path ("pipeline.microbatches").
+struct ConfigError : std::runtime_error {
+    ConfigError(std::string field_, const std::string& message)
+        : std::runtime_error("\"" + field_ + "\": " + message), field(std::move(field_)) {}
+    std::string field;
+};
+
+struct PipelineConfig {
+    ScheduleKind schedule = ScheduleKind::OneFOneB;
+    int stages = 4;
+    int microbatches = 8;
+    int chunks = 1;
+    std::vector<int> boundaries;  // interior cuts; empty = balanced by the cost model
+};
+
+struct RunConfig {
+    ModelConfig model;
+    PipelineConfig pipeline;
+    DeviceSpec simulator;
+    std::string backend = "sim";
+    int steps = 1;
+    std::uint64_t seed = 1234;
+};
+
+// Throws ConfigError. `source` names the file in messages about malformed JSON.
+RunConfig parse_run_config(const std::string& text, const std::string& source = "config");
+RunConfig run_config_from_json(const nlohmann::json& j);
+nlohmann::json run_config_to_json(const RunConfig& cfg);
+RunConfig load_run_config(const std::string& path);  // throws ConfigError (field "file")
+
+// Everything a backend needs, derived from a config: the model's layers, the cost model,
+// the partition and the validated schedule.
+struct Plan {
+    std::vector<Layer> layers;
+    CostModel cost;
+    Partition partition;
+    Schedule schedule;
+};
+
+// Throws ConfigError when the pipeline cannot be built (impossible schedule, bad
+// boundaries, a schedule the validator rejects).
+Plan make_plan(const RunConfig& cfg);
+
+}  // namespace pipelab

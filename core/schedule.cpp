@@ -1,0 +1,106 @@
+#include "core/schedule.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace pipelab {
+
+std::size_t Schedule::action_count() const {
+    std::size_t n = 0;
+    for (const auto& r : ranks) n += r.size();
+    return n;
+}
+
+nlohmann::json schedule_to_json(const Schedule& s) {
+    nlohmann::json actions = nlohmann::json::array();
+    for (const auto& rank : s.ranks) {
+        nlohmann::json row = nlohmann::json::array();
+        for (const Action& a : rank) row.push_back(to_string(a));
+        actions.push_back(std::move(row));
+    }
+    return {{"name", s.name},
+            {"stages", s.n_ranks},
+            {"microbatches", s.n_microbatches},
+            {"chunk_rank", s.chunk_rank},
+            {"actions", std::move(actions)}};
+}
+
+Schedule schedule_from_json(const nlohmann::json& j) {
+    const auto need = [&](const char* key) -> const nlohmann::json& {
+        if (!j.is_object() || !j.contains(key))
+            throw std::runtime_error(std::string("schedule: missing field \"") + key + "\"");
+        return j.at(key);
+    };
+    const auto need_int = [&](const char* key) {
+        const auto& v = need(key);
+        if (!v.is_number_integer())
+            throw std::runtime_error(std::string("schedule: \"") + key + "\" must be an integer");
+        return v.get<int>();
+    };
+    Schedule s;
+    s.name = j.value("name", std::string("custom"));
+    s.n_ranks = need_int("stages");
+    s.n_microbatches = need_int("microbatches");
+    if (s.n_ranks < 1) throw std::runtime_error("schedule: \"stages\" must be >= 1");
+    if (s.n_microbatches < 1) throw std::runtime_error("schedule: \"microbatches\" must be >= 1");
+    const auto& cr = need("chunk_rank");
+    if (!cr.is_array() || cr.empty())
+        throw std::runtime_error("schedule: \"chunk_rank\" must be a non-empty array of ranks");
+    for (const auto& v : cr) {
+        if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() >= s.n_ranks)
+            throw std::runtime_error("schedule: \"chunk_rank\" entries must be ranks in 0.." +
+                                     std::to_string(s.n_ranks - 1));
+        s.chunk_rank.push_back(v.get<int>());
+    }
+    const auto& acts = need("actions");
+    if (!acts.is_array() || static_cast<int>(acts.size()) != s.n_ranks)
+        throw std::runtime_error("schedule: \"actions\" must hold one list per stage (" +
+                                 std::to_string(s.n_ranks) + ")");
+    for (std::size_t r = 0; r < acts.size(); ++r) {
+        if (!acts[r].is_array())
+            throw std::runtime_error("schedule: actions of rank " + std::to_string(r) +
+                                     " must be an array of strings");
+        std::vector<Action> row;
+        row.reserve(acts[r].size());
+        for (std::size_t i = 0; i < acts[r].size(); ++i) {
+            const auto& t = acts[r][i];
+            const auto a = t.is_string() ? parse_action(t.get<std::string>()) : std::nullopt;
+            if (!a)
+                throw std::runtime_error("schedule: rank " + std::to_string(r) + " action #" +
+                                         std::to_string(i) + " is " + t.dump() +
+                                         ", expected text like \"0F3\" or \"1SEND_B2\"");
+            row.push_back(*a);
+        }
+        s.ranks.push_back(std::move(row));
+    }
+    return s;
+}
+
+std::string format_schedule(const Schedule& s, int mark_rank, int mark_index) {
+    constexpr int kWindow = 8;  // actions shown either side of a marked one
+    std::string out;
+    for (int r = 0; r < static_cast<int>(s.ranks.size()); ++r) {
+        const auto& row = s.ranks[static_cast<std::size_t>(r)];
+        const int n = static_cast<int>(row.size());
+        int lo = 0, hi = n;
+        if (mark_rank >= 0) {
+            const int centre = std::clamp(mark_index, 0, std::max(n - 1, 0));
+            lo = std::max(0, centre - kWindow);
+            hi = std::min(n, centre + kWindow + 1);
+        }
+        out += (r == mark_rank ? "> rank " : "  rank ") + std::to_string(r) + ":";
+        if (lo > 0) out += " ...";
+        for (int i = lo; i < hi; ++i) {
+            const std::string a = to_string(row[static_cast<std::size_t>(i)]);
+            out += (r == mark_rank && i == mark_index) ? " [" + a + "]" : " " + a;
+        }
+        if (r == mark_rank && mark_index >= n) out += " [end]";
+        if (hi < n) out += " ...";
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace pipelab

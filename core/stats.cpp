@@ -1,0 +1,83 @@
+#include "core/stats.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace pipelab {
+
+std::optional<double> bubble_formula(const std::string& schedule, int p, int m, int v) {
+    if (p < 1 || m < 1 || v < 1) return std::nullopt;
+    if (schedule == "gpipe" || schedule == "1f1b") return double(p - 1) / double(m + p - 1);
+    if (schedule == "interleaved") return double(p - 1) / double(v * m + p - 1);
+    return std::nullopt;
+}
+
+namespace {
+std::string formula_text(const std::string& schedule, int p, int m, int v) {
+    const auto s = [](int x) { return std::to_string(x); };
+    if (schedule == "gpipe" || schedule == "1f1b")
+        return "(p-1)/(m+p-1) = " + s(p - 1) + "/" + s(m + p - 1);
+    if (schedule == "interleaved")
+        return "(p-1)/(v*m+p-1) = " + s(p - 1) + "/" + s(v * m + p - 1);
+    return "no closed form for " + schedule;
+}
+}  // namespace
+
+Stats compute_stats(const Timeline& tl) {
+    Stats st;
+    st.schedule = tl.meta.schedule;
+    st.stages = tl.meta.stages;
+    st.microbatches = tl.meta.microbatches;
+    st.chunks = tl.meta.chunks;
+    st.step_time_us = tl.step_time_us();
+    st.bubble_formula = bubble_formula(st.schedule, st.stages, st.microbatches, st.chunks);
+    st.bubble_formula_text = formula_text(st.schedule, st.stages, st.microbatches, st.chunks);
+
+    int n_ranks = tl.meta.stages;
+    for (const auto& e : tl.events) n_ranks = std::max(n_ranks, e.rank + 1);
+    for (const auto& s : tl.memory) n_ranks = std::max(n_ranks, s.rank + 1);
+    st.ranks.resize(static_cast<std::size_t>(std::max(n_ranks, 0)));
+    for (int r = 0; r < n_ranks; ++r) st.ranks[r].rank = r;
+
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<double> first(st.ranks.size(), inf), last(st.ranks.size(), -inf);
+    std::vector<int> inflight(st.ranks.size(), 0);
+    for (const auto& e : tl.events) {
+        RankStats& rs = st.ranks[static_cast<std::size_t>(e.rank)];
+        first[e.rank] = std::min(first[e.rank], e.start_us);
+        last[e.rank] = std::max(last[e.rank], e.end_us);
+        if (!is_compute(e.kind)) {
+            ++rs.comm_actions;
+            continue;
+        }
+        ++rs.compute_actions;
+        rs.busy_us += e.duration_us();
+        // Events of a rank are in execution order, so a running count gives the peak.
+        int& n = inflight[e.rank];
+        if (e.kind == ActionKind::F) rs.peak_inflight_microbatches = std::max(rs.peak_inflight_microbatches, ++n);
+        if (e.kind == ActionKind::B || e.kind == ActionKind::W) --n;
+    }
+    for (const auto& s : tl.memory) {
+        RankStats& rs = st.ranks[static_cast<std::size_t>(s.rank)];
+        rs.peak_activation_bytes = std::max(rs.peak_activation_bytes, s.activations);
+        rs.peak_memory_bytes = std::max(rs.peak_memory_bytes, s.total());
+    }
+
+    double idle_total = 0, busy_total = 0, busy_max = 0;
+    for (std::size_t r = 0; r < st.ranks.size(); ++r) {
+        RankStats& rs = st.ranks[r];
+        rs.idle_us = std::max(0.0, st.step_time_us - rs.busy_us);
+        rs.bubble_fraction = st.step_time_us > 0 ? rs.idle_us / st.step_time_us : 0.0;
+        const double span = last[r] - first[r];
+        rs.span_bubble_fraction = span > 0 ? std::max(0.0, 1.0 - rs.busy_us / span) : 0.0;
+        idle_total += rs.idle_us;
+        busy_total += rs.busy_us;
+        busy_max = std::max(busy_max, rs.busy_us);
+    }
+    if (!st.ranks.empty() && st.step_time_us > 0)
+        st.bubble_fraction = idle_total / (double(st.ranks.size()) * st.step_time_us);
+    if (busy_total > 0) st.imbalance = busy_max / (busy_total / double(st.ranks.size())) - 1.0;
+    return st;
+}
+
+}  // namespace pipelab

@@ -1,0 +1,262 @@
+#include "core/trace_io.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace pipelab {
+
+using nlohmann::json;
+
+namespace {
+constexpr int kComputeTid = 0;
+constexpr int kCommTid = 1;
+constexpr int kMaxRanks = 4096;  // a trace claiming more is not a pipeline we made
+
+std::string process_name(const RunMeta& meta, int rank) {
+    const std::string dev = rank < static_cast<int>(meta.devices.size()) ? meta.devices[rank] : "";
+    return "stage " + std::to_string(rank) + (dev.empty() ? "" : " (" + dev + ")");
+}
+
+std::string event_name(const TimelineEvent& e, int chunks_per_rank) {
+    std::string n = std::string(to_string(e.kind)) + " mb" + std::to_string(e.microbatch);
+    if (chunks_per_rank > 1) n += " c" + std::to_string(e.chunk);
+    return n;
+}
+
+json meta_to_json(const RunMeta& m) {
+    return {{"schedule", m.schedule},     {"backend", m.backend}, {"stages", m.stages},
+            {"microbatches", m.microbatches}, {"chunks", m.chunks}, {"chunk_rank", m.chunk_rank},
+            {"bounds", m.bounds},         {"devices", m.devices}};
+}
+}  // namespace
+
+json timeline_to_chrome_trace(const Timeline& tl) {
+    json events = json::array();
+    const int n_ranks = tl.meta.stages;
+    for (int r = 0; r < n_ranks; ++r) {
+        events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", r}, {"tid", 0},
+                          {"args", {{"name", process_name(tl.meta, r)}}}});
+        events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", r}, {"tid", 0},
+                          {"args", {{"sort_index", r}}}});
+        events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", r}, {"tid", kComputeTid},
+                          {"args", {{"name", "compute"}}}});
+        events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", r}, {"tid", kCommTid},
+                          {"args", {{"name", "p2p"}}}});
+    }
+    // Receives by the (kind, chunk, microbatch) of the send they match, for flow arrows.
+    std::map<std::tuple<ActionKind, int, int>, const TimelineEvent*> recv_of;
+    for (const auto& e : tl.events) {
+        if (e.kind == ActionKind::RECV_F) recv_of[{ActionKind::SEND_F, e.chunk - 1, e.microbatch}] = &e;
+        if (e.kind == ActionKind::RECV_B) recv_of[{ActionKind::SEND_B, e.chunk + 1, e.microbatch}] = &e;
+    }
+    int flow_id = 0;
+    for (const auto& e : tl.events) {
+        const bool comm = is_comm(e.kind);
+        events.push_back({{"ph", "X"},
+                          {"name", event_name(e, tl.meta.chunks)},
+                          {"cat", comm ? "p2p" : "compute"},
+                          {"pid", e.rank},
+                          {"tid", comm ? kCommTid : kComputeTid},
+                          {"ts", e.start_us},
+                          {"dur", e.duration_us()},
+                          {"args", {{"kind", to_string(e.kind)}, {"chunk", e.chunk}, {"microbatch", e.microbatch}}}});
+        if (e.kind != ActionKind::SEND_F && e.kind != ActionKind::SEND_B) continue;
+        const auto it = recv_of.find({e.kind, e.chunk, e.microbatch});
+        if (it == recv_of.end()) continue;
+        const TimelineEvent& rv = *it->second;
+        const std::string name = std::string(e.kind == ActionKind::SEND_F ? "activation" : "gradient") +
+                                 " mb" + std::to_string(e.microbatch);
+        ++flow_id;
+        events.push_back({{"ph", "s"}, {"id", flow_id}, {"name", name}, {"cat", "p2p"},
+                          {"pid", e.rank}, {"tid", kCommTid}, {"ts", e.start_us}});
+        events.push_back({{"ph", "f"}, {"bp", "e"}, {"id", flow_id}, {"name", name}, {"cat", "p2p"},
+                          {"pid", rv.rank}, {"tid", kCommTid}, {"ts", rv.start_us}});
+    }
+    for (const auto& s : tl.memory) {
+        events.push_back({{"ph", "C"}, {"name", "memory"}, {"pid", s.rank}, {"ts", s.time_us},
+                          {"args", {{"params", s.params}, {"grads", s.grads},
+                                    {"optimizer", s.optimizer}, {"activations", s.activations}}}});
+    }
+    return {{"traceEvents", std::move(events)},
+            {"displayTimeUnit", "ms"},
+            {"pipelab", {{"version", 1}, {"meta", meta_to_json(tl.meta)}}}};
+}
+
+namespace {
+
+struct Reader {
+    const json& ev;
+    std::size_t index;
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw TraceError("trace event #" + std::to_string(index) + ": " + what);
+    }
+    const json& field(const json& obj, const char* key, const char* where = "") const {
+        if (!obj.is_object() || !obj.contains(key))
+            fail(std::string("missing \"") + where + key + "\"");
+        return obj.at(key);
+    }
+    double number(const json& obj, const char* key, const char* where = "") const {
+        const json& v = field(obj, key, where);
+        if (!v.is_number()) fail(std::string("\"") + where + key + "\" must be a number");
+        return v.get<double>();
+    }
+    int integer(const json& obj, const char* key, const char* where = "") const {
+        const json& v = field(obj, key, where);
+        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000'000)
+            fail(std::string("\"") + where + key + "\" must be a non-negative integer");
+        return v.get<int>();
+    }
+};
+
+template <typename T>
+void read_int_array(const json& meta, const char* key, std::vector<T>& out) {
+    if (!meta.contains(key)) return;
+    const json& a = meta.at(key);
+    if (!a.is_array()) throw TraceError(std::string("trace: pipelab.meta.") + key + " must be an array");
+    out.clear();
+    for (const auto& v : a) {
+        if constexpr (std::is_same_v<T, std::string>) {
+            if (!v.is_string()) throw TraceError(std::string("trace: pipelab.meta.") + key + " must hold strings");
+        } else if (!v.is_number_integer()) {
+            throw TraceError(std::string("trace: pipelab.meta.") + key + " must hold integers");
+        }
+        out.push_back(v.get<T>());
+    }
+}
+
+}  // namespace
+
+Timeline timeline_from_chrome_trace(const json& trace) {
+    const json* events = nullptr;
+    if (trace.is_array()) {
+        events = &trace;  // the JSON Array Format is a valid trace too
+    } else if (trace.is_object() && trace.contains("traceEvents") && trace.at("traceEvents").is_array()) {
+        events = &trace.at("traceEvents");
+    } else {
+        throw TraceError("trace: expected an object with a \"traceEvents\" array (Chrome trace format)");
+    }
+
+    Timeline tl;
+    std::map<int, std::string> names;
+    for (std::size_t i = 0; i < events->size(); ++i) {
+        const json& ev = (*events)[i];
+        const Reader rd{ev, i};
+        if (!ev.is_object()) rd.fail("must be an object");
+        const json& ph = rd.field(ev, "ph");
+        if (!ph.is_string()) rd.fail("\"ph\" must be a string");
+        const std::string phase = ph.get<std::string>();
+        if (phase == "X") {
+            if (!ev.contains("args") || !ev.at("args").contains("kind")) continue;  // not ours
+            const json& args = ev.at("args");
+            const json& kind = args.at("kind");
+            const auto k = kind.is_string() ? parse_action_kind(kind.get<std::string>()) : std::nullopt;
+            if (!k) rd.fail("args.kind " + kind.dump() + " is not an action kind (F, B, I, W, SEND_F, ...)");
+            TimelineEvent e;
+            e.rank = rd.integer(ev, "pid");
+            if (e.rank >= kMaxRanks) rd.fail("\"pid\" " + std::to_string(e.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) + ")");
+            e.kind = *k;
+            e.chunk = rd.integer(args, "chunk", "args.");
+            e.microbatch = rd.integer(args, "microbatch", "args.");
+            e.start_us = rd.number(ev, "ts");
+            const double dur = rd.number(ev, "dur");
+            if (dur < 0) rd.fail("\"dur\" must be >= 0");
+            e.end_us = e.start_us + dur;
+            tl.events.push_back(e);
+        } else if (phase == "C" && ev.value("name", "") == "memory") {
+            const json& args = rd.field(ev, "args");
+            MemorySample s;
+            s.rank = rd.integer(ev, "pid");
+            if (s.rank >= kMaxRanks) rd.fail("\"pid\" " + std::to_string(s.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) + ")");
+            s.time_us = rd.number(ev, "ts");
+            const auto bytes = [&](const char* key) {
+                return static_cast<std::int64_t>(rd.number(args, key, "args."));
+            };
+            s.params = bytes("params");
+            s.grads = bytes("grads");
+            s.optimizer = bytes("optimizer");
+            s.activations = bytes("activations");
+            tl.memory.push_back(s);
+        } else if (phase == "M" && ev.value("name", "") == "process_name") {
+            const json& args = rd.field(ev, "args");
+            const json& n = rd.field(args, "name", "args.");
+            if (n.is_string()) names[rd.integer(ev, "pid")] = n.get<std::string>();
+        }
+    }
+    if (tl.events.empty()) throw TraceError("trace: no PipeLab action events (\"ph\":\"X\" with args.kind)");
+
+    // Views expect each rank's events in execution order.
+    std::stable_sort(tl.events.begin(), tl.events.end(), [](const auto& a, const auto& b) {
+        return a.rank < b.rank;
+    });
+    std::stable_sort(tl.memory.begin(), tl.memory.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.rank, a.time_us) < std::tie(b.rank, b.time_us);
+    });
+
+    int n_ranks = 0, n_chunks = 0, n_mb = 0;
+    for (const auto& e : tl.events) {
+        n_ranks = std::max(n_ranks, e.rank + 1);
+        n_chunks = std::max(n_chunks, e.chunk + 1);
+        n_mb = std::max(n_mb, e.microbatch + 1);
+    }
+    RunMeta& m = tl.meta;
+    m.schedule = "imported";
+    m.backend = "trace";
+    m.stages = n_ranks;
+    m.microbatches = n_mb;
+    m.chunks = std::max(1, n_chunks / std::max(n_ranks, 1));
+    if (trace.is_object() && trace.contains("pipelab")) {
+        const json& pl = trace.at("pipelab");
+        const json meta = pl.is_object() ? pl.value("meta", json::object()) : json::object();
+        if (!meta.is_object()) throw TraceError("trace: \"pipelab.meta\" must be an object");
+        m.schedule = meta.value("schedule", m.schedule);
+        m.backend = meta.value("backend", m.backend);
+        m.stages = std::max(meta.value("stages", m.stages), n_ranks);
+        m.microbatches = meta.value("microbatches", m.microbatches);
+        m.chunks = meta.value("chunks", m.chunks);
+        read_int_array(meta, "chunk_rank", m.chunk_rank);
+        read_int_array(meta, "bounds", m.bounds);
+        read_int_array(meta, "devices", m.devices);
+    }
+    if (m.devices.empty()) {
+        // Recover device names from "stage N (device)" process names.
+        m.devices.assign(static_cast<std::size_t>(m.stages), "");
+        for (const auto& [pid, name] : names) {
+            const auto open = name.find('('), close = name.rfind(')');
+            if (pid < m.stages && open != std::string::npos && close > open)
+                m.devices[pid] = name.substr(open + 1, close - open - 1);
+        }
+    }
+    return tl;
+}
+
+void write_chrome_trace(const Timeline& tl, const std::string& path) {
+    std::ofstream out(path);
+    if (!out) throw TraceError("cannot write trace to " + path);
+    out << timeline_to_chrome_trace(tl).dump() << '\n';
+    if (!out) throw TraceError("error while writing trace to " + path);
+}
+
+Timeline read_chrome_trace(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw TraceError("cannot open trace " + path);
+    json j;
+    try {
+        j = json::parse(in);
+    } catch (const json::parse_error& e) {
+        throw TraceError(path + ": not valid JSON: " + e.what());
+    }
+    try {
+        return timeline_from_chrome_trace(j);
+    } catch (const TraceError& e) {
+        throw TraceError(path + ": " + e.what());
+    } catch (const json::exception& e) {
+        throw TraceError(path + ": malformed trace: " + e.what());
+    }
+}
+
+}  // namespace pipelab
