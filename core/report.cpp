@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -25,20 +26,38 @@ std::string ascii_gantt(const Timeline& tl, int width) {
     if (step <= 0 || n_ranks == 0) return "(empty timeline)\n";
     const double col_us = step / width;
 
-    std::vector<std::string> rows(static_cast<std::size_t>(n_ranks), std::string(static_cast<std::size_t>(width), '.'));
-    for (const auto& e : tl.events) {
-        if (!is_compute(e.kind)) continue;
-        std::string& row = rows[static_cast<std::size_t>(e.rank)];
+    // Pass 1 fills blocks and remembers which event owns each column; pass 2 writes a
+    // label only where its event owns every column it covers, so neighbours never
+    // chop each other's numbers.
+    const auto W = static_cast<std::size_t>(width);
+    std::vector<std::string> rows(static_cast<std::size_t>(n_ranks), std::string(W, '.'));
+    std::vector<std::vector<std::size_t>> owner(rows.size(), std::vector<std::size_t>(W, SIZE_MAX));
+    const auto columns = [&](const TimelineEvent& e) {
         int a = static_cast<int>(std::floor(e.start_us / col_us + 1e-9));
         int b = static_cast<int>(std::ceil(e.end_us / col_us - 1e-9));
         a = std::clamp(a, 0, width - 1);
-        b = std::clamp(b, a + 1, width);
+        return std::pair<int, int>{a, std::clamp(b, a + 1, width)};
+    };
+    for (std::size_t i = 0; i < tl.events.size(); ++i) {
+        const TimelineEvent& e = tl.events[i];
+        if (!is_compute(e.kind)) continue;
+        const auto [a, b] = columns(e);
         const char letter = to_string(e.kind)[0];
-        std::string label = letter + std::to_string(e.microbatch);
+        for (int c = a; c < b; ++c) {
+            rows[e.rank][c] = c == a ? letter : lower(letter);
+            owner[e.rank][c] = i;
+        }
+    }
+    for (std::size_t i = 0; i < tl.events.size(); ++i) {
+        const TimelineEvent& e = tl.events[i];
+        if (!is_compute(e.kind)) continue;
+        const auto [a, b] = columns(e);
+        std::string label = to_string(e.kind)[0] + std::to_string(e.microbatch);
         if (tl.meta.chunks > 1) label += ":" + std::to_string(e.chunk);
-        for (int c = a; c < b; ++c) row[c] = lower(letter);
-        row[a] = letter;
-        if (b - a >= static_cast<int>(label.size())) row.replace(static_cast<std::size_t>(a), label.size(), label);
+        if (b - a < static_cast<int>(label.size())) continue;
+        bool mine = true;
+        for (int c = a; c < a + static_cast<int>(label.size()); ++c) mine = mine && owner[e.rank][c] == i;
+        if (mine) rows[e.rank].replace(static_cast<std::size_t>(a), label.size(), label);
     }
     std::string out = "time 0 .. " + fmt("%.3f", step / 1000.0) + " ms, one column = " +
                       fmt("%.1f", col_us) + " us\n";

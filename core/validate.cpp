@@ -123,7 +123,7 @@ private:
                 if (!has(ActionKind::F)) return error(r, end, who + " has no forward (F)");
                 const bool b = has(ActionKind::B), i = has(ActionKind::I), w = has(ActionKind::W);
                 if (b && (i || w))
-                    return error(r, m_pos.at(b ? ActionKind::B : ActionKind::I, c, mb),
+                    return error(r, m_pos.at(w ? ActionKind::W : ActionKind::I, c, mb),
                                  who + " has both a full backward B and a split I/W");
                 if (!b && !i) return error(r, end, who + " has no backward (B, or I then W)");
                 if (i && !w) return error(r, end, who + " has I but no W");
@@ -131,6 +131,12 @@ private:
                     return error(r, m_pos.at(ActionKind::W, c, mb), who + " has W but no I");
                 // Each boundary crossing needs its send and its receive.
                 if (remote(c, c + 1)) {
+                    // A receive waiting for a send that never comes is reported at the receive.
+                    const int rf = m_pos.at(ActionKind::RECV_F, c + 1, mb);
+                    if (!has(ActionKind::SEND_F) && rf != kNone)
+                        return error(m_s.rank_of(c + 1), rf,
+                                     "receive with no matching send: rank " + std::to_string(r) +
+                                         " never runs " + to_string(Action{ActionKind::SEND_F, c, mb}));
                     if (!has(ActionKind::SEND_F))
                         return error(r, end, who + " never sends its output (SEND_F) to rank " +
                                                  std::to_string(m_s.rank_of(c + 1)));
@@ -140,6 +146,11 @@ private:
                                                  std::to_string(m_s.rank_of(c + 1)));
                 }
                 if (remote(c, c - 1)) {
+                    const int rb = m_pos.at(ActionKind::RECV_B, c - 1, mb);
+                    if (!has(ActionKind::SEND_B) && rb != kNone)
+                        return error(m_s.rank_of(c - 1), rb,
+                                     "receive with no matching send: rank " + std::to_string(r) +
+                                         " never runs " + to_string(Action{ActionKind::SEND_B, c, mb}));
                     if (!has(ActionKind::RECV_F))
                         return error(r, end, who + " never receives its input (RECV_F) from rank " +
                                                  std::to_string(m_s.rank_of(c - 1)));

@@ -1,0 +1,174 @@
+// pipelab-cli end to end: every sample runs and writes valid outputs; bad usage and bad
+// input exit 2 with a message naming what is wrong; nothing hangs.
+#include <QtTest>
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+
+struct Result {
+    int code = -1;
+    QString out, err;
+};
+
+static Result run_cli(const QStringList& args) {
+    QProcess p;
+    p.start(PIPELAB_CLI, args);
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished();
+        return {-2, {}, "timed out"};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -3,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+static QJsonObject read_json(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void help() {
+        const Result r = run_cli({"--help"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("pipelab-cli simulate"));
+    }
+
+    void everySample_data() {
+        QTest::addColumn<QString>("path");
+        const QDir dir(PIPELAB_SAMPLES);
+        const auto files = dir.entryList({"*.json"}, QDir::Files);
+        QVERIFY(files.size() >= 3);
+        for (const QString& f : files) QTest::newRow(qPrintable(f)) << dir.filePath(f);
+    }
+    void everySample() {
+        QFETCH(QString, path);
+        QTemporaryDir tmp;
+        const QString trace = tmp.filePath("trace.json"), stats = tmp.filePath("stats.json");
+        const Result r = run_cli({"simulate", "--config", path, "--trace", trace, "--stats-json", stats});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("bubble"));
+        QVERIFY(r.out.contains("rank 0  |"));  // the ASCII Gantt
+
+        const QJsonObject st = read_json(stats);
+        for (const char* k : {"step_time_us", "bubble_fraction", "bubble_formula", "schedule", "stages",
+                              "microbatches", "chunks", "ranks"})
+            QVERIFY2(st.contains(k), k);
+        QVERIFY(st["step_time_us"].toDouble() > 0);
+        const QJsonArray ranks = st["ranks"].toArray();
+        QCOMPARE(ranks.size(), st["stages"].toInt());
+        for (const auto& v : ranks) {
+            const QJsonObject rk = v.toObject();
+            for (const char* k : {"rank", "busy_us", "idle_us", "bubble_fraction", "peak_inflight_microbatches",
+                                  "peak_activation_bytes", "peak_memory_bytes"})
+                QVERIFY2(rk.contains(k), k);
+            QVERIFY(rk["busy_us"].toDouble() > 0);
+        }
+        const QJsonObject tr = read_json(trace);
+        QVERIFY(tr["traceEvents"].toArray().size() > 0);
+    }
+
+    void overridesTakePrecedence() {
+        QTemporaryDir tmp;
+        const QString stats = tmp.filePath("stats.json");
+        const Result r = run_cli({"simulate", "--config", QString(PIPELAB_SAMPLES) + "/balanced_1f1b.json",
+                                  "--schedule", "gpipe", "--stages", "2", "--microbatches=3", "--no-gantt",
+                                  "--stats-json", stats});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonObject st = read_json(stats);
+        QCOMPARE(st["schedule"].toString(), QString("gpipe"));
+        QCOMPARE(st["stages"].toInt(), 2);
+        QCOMPARE(st["microbatches"].toInt(), 3);
+        QCOMPARE(st["ranks"].toArray().size(), 2);
+        QCOMPARE(st["ranks"].toArray()[0].toObject()["peak_inflight_microbatches"].toInt(), 3);
+    }
+
+    void badInputExits2_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("config");  // written to a file and passed as --config
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no command") << QStringList{} << "" << "missing command";
+        QTest::newRow("unknown command") << QStringList{"fly"} << "" << "unknown command \"fly\"";
+        QTest::newRow("unknown flag") << QStringList{"simulate", "--speed", "3"} << "" << "unknown option --speed";
+        QTest::newRow("flag without value") << QStringList{"simulate", "--stages"} << "" << "--stages needs a value";
+        QTest::newRow("non-integer flag") << QStringList{"simulate", "--stages", "four"} << ""
+                                          << "--stages: expected an integer, got \"four\"";
+        QTest::newRow("zero microbatches flag") << QStringList{"simulate", "--microbatches", "0"} << ""
+                                                << "\"pipeline.microbatches\": must be >= 1, got 0";
+        QTest::newRow("unknown schedule flag") << QStringList{"simulate", "--schedule", "zigzag"} << ""
+                                               << "unknown schedule \"zigzag\"";
+        QTest::newRow("missing config file") << QStringList{"simulate", "--config", "/nonexistent/x.json"} << ""
+                                             << "cannot open config file";
+        QTest::newRow("malformed json") << QStringList{"simulate"} << "{\"pipeline\": " << "not valid JSON";
+        QTest::newRow("wrong type") << QStringList{"simulate"} << R"({"model": {"heads": "x"}})"
+                                    << "\"model.heads\": must be an integer, got \"x\"";
+        QTest::newRow("out of range") << QStringList{"simulate"} << R"({"pipeline": {"chunks": 0}})"
+                                      << "\"pipeline.chunks\": must be >= 1, got 0";
+        QTest::newRow("unknown schedule") << QStringList{"simulate"} << R"({"pipeline": {"schedule": "zb"}})"
+                                          << "unknown schedule \"zb\" (allowed: gpipe, 1f1b, interleaved)";
+        QTest::newRow("impossible interleaved") << QStringList{"simulate", "--schedule", "interleaved", "--chunks", "2", "--microbatches", "5"}
+                                                << "" << "interleaved needs a multiple of stages (4), got 5";
+        QTest::newRow("empty stage") << QStringList{"simulate", "--boundaries", "1,1,4"} << ""
+                                     << "\"pipeline.boundaries\": chunk 1 is empty";
+        QTest::newRow("validate needs file") << QStringList{"validate"} << "" << "validate needs --schedule-file";
+    }
+    void badInputExits2() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, config);
+        QFETCH(QString, message);
+        QTemporaryDir tmp;
+        if (!config.isEmpty()) {
+            QFile f(tmp.filePath("cfg.json"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(config.toUtf8());
+            f.close();
+            args << "--config" << f.fileName();
+        }
+        const Result r = run_cli(args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void scheduleSaveValidateAndBreak() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath("s.json");
+        Result r = run_cli({"schedule", "--stages", "2", "--microbatches", "2", "--out", path});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = run_cli({"validate", "--schedule-file", path});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("is valid"));
+        // The user edits the file and drops a backward: rejected, naming rank and action.
+        QJsonObject s = read_json(path);
+        QJsonArray ranks = s["actions"].toArray();
+        QJsonArray r1 = ranks[1].toArray();
+        for (qsizetype i = 0; i < r1.size(); ++i)
+            if (r1[i].toString() == "1B1") r1.removeAt(i--);
+        ranks[1] = r1;
+        s["actions"] = ranks;
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(s).toJson());
+        f.close();
+        r = run_cli({"validate", "--schedule-file", path});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("rank 1, action #") && r.err.contains("has no backward"), qPrintable(r.err));
+        // simulate refuses the broken schedule too
+        r = run_cli({"simulate", "--stages", "2", "--microbatches", "2", "--schedule-file", path});
+        QCOMPARE(r.code, 2);
+    }
+
+    void unwritableOutputFailsCleanly() {
+        const Result r = run_cli({"simulate", "--trace", "/nonexistent-dir/t.json", "--no-gantt"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("cannot write trace to /nonexistent-dir/t.json"), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
