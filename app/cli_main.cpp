@@ -12,10 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/backend.h"
 #include "core/report.h"
 #include "core/run_config.h"
 #include "core/simulator.h"
 #include "core/stats.h"
+#include "core/executor.h"
 #include "core/trace_io.h"
 #include "core/validate.h"
 
@@ -32,6 +34,9 @@ usage:
   pipelab-cli simulate [--config FILE] [overrides] [outputs]
       Simulate one training step from the cost model and print the report and an
       ASCII Gantt chart.
+  pipelab-cli run [--config FILE] [--backend sim|cpu] [--steps N] [overrides] [outputs]
+      Train for real on the chosen backend (cpu: one thread per rank), print the
+      loss per step and the measured bubble beside the formula.
   pipelab-cli schedule [--config FILE] [overrides] [--out FILE]
       Print (or save as JSON) the generated schedule: one action list per rank.
   pipelab-cli validate --schedule-file FILE
@@ -69,19 +74,21 @@ struct Args {
 const std::map<std::string, std::vector<std::string>> kFlags = {
     {"simulate", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries",
                   "schedule-file", "trace", "stats-json", "width"}},
+    {"run", {"config", "backend", "steps", "schedule", "stages", "microbatches", "chunks", "boundaries",
+             "trace", "stats-json", "width"}},
     {"schedule", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "out"}},
     {"validate", {"schedule-file"}},
 };
 
 Args parse_args(int argc, char** argv) {
     Args a;
-    if (argc < 2) throw UsageError("missing command (simulate, schedule or validate)");
+    if (argc < 2) throw UsageError("missing command (simulate, run, schedule or validate)");
     a.command = argv[1];
     const auto flags = kFlags.find(a.command);
     if (flags == kFlags.end()) throw UsageError("unknown command \"" + a.command + "\"");
     for (int i = 2; i < argc; ++i) {
         std::string arg = argv[i];
-        if (arg == "--no-gantt" && a.command == "simulate") {
+        if (arg == "--no-gantt" && (a.command == "simulate" || a.command == "run")) {
             a.no_gantt = true;
             continue;
         }
@@ -131,6 +138,8 @@ RunConfig config_from_args(const Args& a) {
     json& p = j["pipeline"];
     if (!p.is_object()) throw ConfigError("pipeline", "must be a JSON object, got " + p.dump());
     if (a.has("schedule")) p["schedule"] = a.get("schedule");
+    if (a.has("backend")) j["backend"] = a.get("backend");
+    if (a.has("steps")) j["steps"] = parse_int("steps", a.get("steps"));
     for (const char* k : {"stages", "microbatches", "chunks"})
         if (a.has(k)) p[k] = parse_int(k, a.get(k));
     if (a.has("boundaries")) {
@@ -140,7 +149,13 @@ RunConfig config_from_args(const Args& a) {
         while (std::getline(ss, item, ',')) cuts.push_back(parse_int("boundaries", item));
         p["boundaries"] = cuts;
     }
-    return run_config_from_json(j);
+    RunConfig cfg = run_config_from_json(j);
+    if (a.has("config")) {
+        const std::string path = a.get("config");
+        const auto slash = path.find_last_of('/');
+        cfg.base_dir = slash == std::string::npos ? "" : path.substr(0, slash);
+    }
+    return cfg;
 }
 
 void write_json(const json& j, const std::string& path) {
@@ -159,20 +174,8 @@ Schedule load_schedule(const std::string& path) {
     }
 }
 
-int cmd_simulate(const Args& a) {
-    const RunConfig cfg = config_from_args(a);
-    Plan plan = make_plan(cfg);
-    if (a.has("schedule-file")) {
-        plan.schedule = load_schedule(a.get("schedule-file"));
-        if (auto err = validate_schedule(plan.schedule))
-            throw ConfigError(a.get("schedule-file"), err->what());
-        if (plan.schedule.n_chunks() != plan.partition.n_chunks())
-            throw ConfigError(a.get("schedule-file"),
-                              "schedule has " + std::to_string(plan.schedule.n_chunks()) +
-                                  " chunks, the config's partition has " +
-                                  std::to_string(plan.partition.n_chunks()));
-    }
-    const Timeline tl = simulate(plan.schedule, plan.partition, plan.cost);
+// Report, ASCII Gantt and the requested files for a finished run.
+int report_run(const Args& a, const Timeline& tl, const std::vector<double>& losses) {
     const Stats st = compute_stats(tl);
     std::cout << text_report(st, tl.meta.backend);
     if (!a.no_gantt) {
@@ -185,10 +188,50 @@ int cmd_simulate(const Args& a) {
         std::cout << "trace written to " << a.get("trace") << " (" << tl.events.size() << " events)\n";
     }
     if (a.has("stats-json")) {
-        write_json(stats_to_json(st), a.get("stats-json"));
+        json j = stats_to_json(st);
+        j["backend"] = tl.meta.backend;
+        if (!losses.empty()) {
+            j["loss"] = losses.back();
+            j["losses"] = losses;
+        }
+        write_json(j, a.get("stats-json"));
         std::cout << "stats written to " << a.get("stats-json") << "\n";
     }
     return kExitOk;
+}
+
+int cmd_simulate(const Args& a) {
+    RunConfig cfg = config_from_args(a);
+    cfg.backend = "sim";
+    Plan plan = make_plan(cfg);
+    if (a.has("schedule-file")) {
+        plan.schedule = load_schedule(a.get("schedule-file"));
+        if (auto err = validate_schedule(plan.schedule))
+            throw ConfigError(a.get("schedule-file"), err->what());
+        if (plan.schedule.n_chunks() != plan.partition.n_chunks())
+            throw ConfigError(a.get("schedule-file"),
+                              "schedule has " + std::to_string(plan.schedule.n_chunks()) +
+                                  " chunks, the config's partition has " +
+                                  std::to_string(plan.partition.n_chunks()));
+    }
+    return report_run(a, simulate(plan.schedule, plan.partition, plan.cost), {});
+}
+
+int cmd_run(const Args& a) {
+    const RunConfig cfg = config_from_args(a);
+    const Plan plan = make_plan(cfg);
+    RunControl control;
+    control.on_progress = [](int step, int steps, const std::string& status) {
+        std::cout << "step " << step << "/" << steps << "  " << status << "\n" << std::flush;
+    };
+    std::cout << "running " << cfg.steps << " step(s) on backend " << cfg.backend << "\n";
+    const RunResult r = run_backend(cfg, plan, control);
+    if (!r.losses.empty()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.4f -> %.4f", r.losses.front(), r.losses.back());
+        std::cout << "loss " << buf << " over " << r.losses.size() << " step(s); last step:\n";
+    }
+    return report_run(a, r.timeline, r.losses);
 }
 
 int cmd_schedule(const Args& a) {
@@ -231,6 +274,7 @@ int main(int argc, char** argv) {
     try {
         const Args a = parse_args(argc, argv);
         if (a.command == "simulate") return cmd_simulate(a);
+        if (a.command == "run") return cmd_run(a);
         if (a.command == "schedule") return cmd_schedule(a);
         return cmd_validate(a);
     } catch (const UsageError& e) {
@@ -239,6 +283,9 @@ int main(int argc, char** argv) {
     } catch (const ConfigError& e) {
         std::cerr << "pipelab-cli: " << e.what() << "\n";
         return kExitUsage;
+    } catch (const ExecutorError& e) {
+        std::cerr << "pipelab-cli: run failed: " << e.what() << "\n";
+        return kExitFailure;
     } catch (const TraceError& e) {
         std::cerr << "pipelab-cli: " << e.what() << "\n";
         return kExitFailure;

@@ -22,7 +22,7 @@ std::vector<Layer> build_layers(const ModelConfig& cfg) {
     emb.fwd_flops = BT * C;               // gather + add
     emb.bwd_input_flops = 0;              // token ids have no gradient
     emb.bwd_weight_flops = 2 * BT * C;    // scatter-add into wte and wpe
-    emb.activation_bytes = 0;             // only the token ids are kept (ints, negligible)
+    emb.activation_bytes = i64(BT) * 4;   // only the token ids are kept: (B, T) int32
     layers.push_back(emb);
 
     // Block: ln1, qkv = ln1 @ Wqkv, causal attention, proj, residual, ln2, fc, gelu, fc2,
@@ -32,11 +32,12 @@ std::vector<Layer> build_layers(const ModelConfig& cfg) {
     const double attn = 2 * B * T * T * C;
     const double block_params = 2 * 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (C * F + F) +
                                 (F * C + C);
-    // Saved for backward (llm.c's ActivationTensors per layer): ln1, qkv, attention output,
-    // attention probabilities (B,H,T,T), residual2, ln2, fc pre- and post-GELU, plus the
-    // LayerNorm means and reciprocal std (2 * 2 * BT).
-    const double block_act = BT * C + 3 * BT * C + BT * C + B * H * T * T + BT * C + BT * C +
-                             2 * BT * F + 4 * BT;
+    // Saved for backward, exactly the buffers of core/nn (BlockActs in gpt_layer.cpp): the
+    // block's own copy of its input, ln1, qkv, attention output, attention probabilities
+    // (B,H,T,T), residual2, ln2, fc pre- and post-GELU, plus the two LayerNorms' means and
+    // reciprocal std (2 * 2 * BT). Not counted: the I -> W douts (core/nn pending_bytes).
+    const double block_act = BT * C + BT * C + 3 * BT * C + BT * C + B * H * T * T + BT * C +
+                             BT * C + 2 * BT * F + 4 * BT;
     for (int l = 0; l < cfg.layers; ++l) {
         Layer b;
         b.kind = LayerKind::Block;
@@ -54,11 +55,13 @@ std::vector<Layer> build_layers(const ModelConfig& cfg) {
     head.kind = LayerKind::Head;
     head.index = cfg.layers + 1;
     head.name = "head";
-    head.params = i64(2 * C + C * V);      // lnf (C, C) + LM head (C, V), untied
+    head.params = i64(2 * C + C * V);      // lnf weight + bias (C) each + LM head (V, C), untied
     head.fwd_flops = 2 * BT * C * V + 5 * BT * V;  // logits + softmax/loss
     head.bwd_input_flops = 2 * BT * C * V + 2 * BT * V;
     head.bwd_weight_flops = 2 * BT * C * V;
-    head.activation_bytes = i64(BT * C + 2 * BT + BT * V) * kFloat;  // lnf, stats, probs
+    // Saved (HeadActs in core/nn): input copy, lnf, its stats, probs, per-position losses,
+    // targets (int32): all 4-byte elements.
+    head.activation_bytes = i64(2 * BT * C + 2 * BT + BT * V + 2 * BT) * kFloat;
     layers.push_back(head);
     return layers;
 }

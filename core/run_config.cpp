@@ -57,6 +57,13 @@ public:
         out = x;
     }
 
+    void boolean(const std::string& key, bool& out) {
+        const json* v = find(key);
+        if (!v) return;
+        if (!v->is_boolean()) throw ConfigError(field(key), "must be true or false, got " + v->dump());
+        out = v->get<bool>();
+    }
+
     std::optional<std::string> string(const std::string& key) {
         const json* v = find(key);
         if (!v) return std::nullopt;
@@ -135,6 +142,18 @@ void read_simulator(Section& s, DeviceSpec& d) {
     s.reject_unknown();
 }
 
+void read_training(Section& s, TrainingConfig& t) {
+    if (auto d = s.string("data")) {
+        if (d->empty()) throw ConfigError(s.field("data"), "must be \"synthetic\" or a text file path, got \"\"");
+        t.data = *d;
+    }
+    s.number("lr", t.lr, 0.0, 10.0, false);
+    s.number("weight_decay", t.weight_decay, 0.0, 10.0, false);
+    s.boolean("check_finite", t.check_finite);
+    s.number("watchdog_s", t.watchdog_s, 0.0, 86400.0, true);
+    s.reject_unknown();
+}
+
 }  // namespace
 
 RunConfig run_config_from_json(const json& j) {
@@ -152,9 +171,13 @@ RunConfig run_config_from_json(const json& j) {
         Section s(*d, "simulator");
         read_simulator(s, cfg.simulator);
     }
+    if (const json* t = top.find("training")) {
+        Section s(*t, "training");
+        read_training(s, cfg.training);
+    }
     if (auto b = top.string("backend")) {
-        if (*b != "sim")
-            throw ConfigError("backend", "unknown backend \"" + *b + "\" (allowed: sim)");
+        if (*b != "sim" && *b != "cpu" && *b != "cuda")
+            throw ConfigError("backend", "unknown backend \"" + *b + "\" (allowed: sim, cpu, cuda)");
         cfg.backend = *b;
     }
     top.integer("steps", cfg.steps, 1, 1'000'000);
@@ -183,7 +206,16 @@ RunConfig load_run_config(const std::string& path) {
     if (!in) throw ConfigError(path, "cannot open file");
     std::stringstream ss;
     ss << in.rdbuf();
-    return parse_run_config(ss.str(), path);
+    RunConfig cfg = parse_run_config(ss.str(), path);
+    const auto slash = path.find_last_of('/');
+    cfg.base_dir = slash == std::string::npos ? "" : path.substr(0, slash);
+    return cfg;
+}
+
+std::string resolve_data_path(const RunConfig& cfg) {
+    const std::string& d = cfg.training.data;
+    if (d == "synthetic" || d.empty() || d.front() == '/' || cfg.base_dir.empty()) return d;
+    return cfg.base_dir + "/" + d;
 }
 
 json run_config_to_json(const RunConfig& c) {
@@ -199,6 +231,10 @@ json run_config_to_json(const RunConfig& c) {
             {"simulator", {{"device_gflops", c.simulator.flops_per_s / 1e9},
                            {"link_latency_us", c.simulator.link_latency_us},
                            {"link_bandwidth_gbps", c.simulator.link_bandwidth_gb_per_s}}},
+            {"training", {{"data", c.training.data}, {"lr", c.training.lr},
+                          {"weight_decay", c.training.weight_decay},
+                          {"check_finite", c.training.check_finite},
+                          {"watchdog_s", c.training.watchdog_s}}},
             {"backend", c.backend},
             {"steps", c.steps},
             {"seed", c.seed}};

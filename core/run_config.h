@@ -3,6 +3,7 @@
 // {"model": {"vocab", "d_model", "heads", "layers", "d_ff", "seq_len", "microbatch_size"},
 //  "pipeline": {"stages", "microbatches", "chunks", "schedule", "boundaries"},
 //  "simulator": {"device_gflops", "link_latency_us", "link_bandwidth_gbps"},
+//  "training": {"data", "lr", "weight_decay", "check_finite", "watchdog_s"},
 //  "backend": "sim", "steps", "seed"}
 // Every field is optional and has a default; unknown fields are errors (typos must not
 // pass silently). Errors name the field, the value and the allowed range.
@@ -37,10 +38,22 @@ struct PipelineConfig {
     std::vector<int> boundaries;  // interior cuts; empty = balanced by the cost model
 };
 
+// Real backends only (cpu, cuda).
+struct TrainingConfig {
+    std::string data = "synthetic";  // "synthetic" or a text file (byte tokens), relative
+                                     // paths resolved against the config file's folder
+    double lr = 1e-3;                // AdamW
+    double weight_decay = 0.0;
+    bool check_finite = false;       // stop at the first NaN/Inf in an activation or gradient
+    double watchdog_s = 30.0;        // a receive waiting longer is reported as a stall
+};
+
 struct RunConfig {
     ModelConfig model;
     PipelineConfig pipeline;
     DeviceSpec simulator;
+    TrainingConfig training;
+    std::string base_dir;  // folder of the config file ("" = current directory)
     std::string backend = "sim";
     int steps = 1;
     std::uint64_t seed = 1234;
@@ -50,7 +63,9 @@ struct RunConfig {
 RunConfig parse_run_config(const std::string& text, const std::string& source = "config");
 RunConfig run_config_from_json(const nlohmann::json& j);
 nlohmann::json run_config_to_json(const RunConfig& cfg);
-RunConfig load_run_config(const std::string& path);  // throws ConfigError (field "file")
+RunConfig load_run_config(const std::string& path);  // throws ConfigError; sets base_dir
+// training.data as a path to open (relative paths against base_dir), or "synthetic".
+std::string resolve_data_path(const RunConfig& cfg);
 
 // Everything a backend needs, derived from a config: the model's layers, the cost model,
 // the partition and the validated schedule.

@@ -29,7 +29,8 @@ struct MemorySample {
     std::int64_t grads = 0;
     std::int64_t optimizer = 0;
     std::int64_t activations = 0;  // live activations and in-flight gradients
-    std::int64_t total() const { return params + grads + optimizer + activations; }
+    std::int64_t workspace = 0;    // per-rank transient buffers reused by every action
+    std::int64_t total() const { return params + grads + optimizer + activations + workspace; }
     friend bool operator==(const MemorySample&, const MemorySample&) = default;
 };
 

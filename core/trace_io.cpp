@@ -79,7 +79,8 @@ json timeline_to_chrome_trace(const Timeline& tl) {
     for (const auto& s : tl.memory) {
         events.push_back({{"ph", "C"}, {"name", "memory"}, {"pid", s.rank}, {"ts", s.time_us},
                           {"args", {{"params", s.params}, {"grads", s.grads},
-                                    {"optimizer", s.optimizer}, {"activations", s.activations}}}});
+                                    {"optimizer", s.optimizer}, {"activations", s.activations},
+                                    {"workspace", s.workspace}}}});
     }
     return {{"traceEvents", std::move(events)},
             {"displayTimeUnit", "ms"},
@@ -180,6 +181,7 @@ Timeline timeline_from_chrome_trace(const json& trace) {
             s.grads = bytes("grads");
             s.optimizer = bytes("optimizer");
             s.activations = bytes("activations");
+            if (args.contains("workspace")) s.workspace = bytes("workspace");
             tl.memory.push_back(s);
         } else if (phase == "M" && ev.value("name", "") == "process_name") {
             const json& args = rd.field(ev, "args");

@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <cmath>
 #include <cstddef>
+#include <numbers>
 
 namespace pipelab::nn {
 
@@ -188,7 +189,7 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
 // ---- GELU (tanh approximation) -----------------------------------------------------------
 
 namespace {
-const float kGeluScale = std::sqrt(2.0f / static_cast<float>(M_PI));
+const float kGeluScale = std::sqrt(2.0f / std::numbers::pi_v<float>);
 }
 
 void gelu_forward(float* out, const float* inp, long long N) {

@@ -1,0 +1,71 @@
+#include "core/nn/cpu_backend.h"
+
+#include <thread>
+
+#include "core/nn/ops.h"
+
+namespace pipelab::nn {
+
+namespace {
+TokenData load_data(const RunConfig& cfg) {
+    if (cfg.training.data == "synthetic") return TokenData::synthetic(cfg.model.vocab);
+    try {
+        return TokenData::from_file(resolve_data_path(cfg), cfg.model.vocab, cfg.model.seq_len);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError("training.data", e.what());
+    }
+}
+}  // namespace
+
+CpuTrainer::CpuTrainer(const RunConfig& cfg, const Plan& plan)
+    : m_cfg(cfg), m_plan(plan), m_data(load_data(cfg)) {
+    // Ranks are the parallelism: every rank's thread calls single-threaded BLAS.
+    nn_set_single_threaded_blas();
+    m_opts.watchdog_s = cfg.training.watchdog_s;
+    m_opts.check_finite = cfg.training.check_finite;
+    AdamWConfig adam;
+    adam.lr = static_cast<float>(cfg.training.lr);
+    adam.weight_decay = static_cast<float>(cfg.training.weight_decay);
+    const Schedule& s = plan.schedule;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    for (int r = 0; r < s.n_ranks; ++r) {
+        std::vector<int> chunks;
+        for (int c = 0; c < s.n_chunks(); ++c)
+            if (s.rank_of(c) == r) chunks.push_back(c);
+        m_stages.push_back(std::make_unique<CpuStage>(cfg.model, plan.partition, chunks, cfg.seed, m_data,
+                                                      cfg.seed, s.n_microbatches, adam));
+        m_raw.push_back(m_stages.back().get());
+        // More ranks than cores time-share: say so on the device label.
+        m_devices.push_back("cpu thread " + std::to_string(r) +
+                            (static_cast<unsigned>(s.n_ranks) > cores ? " (shared core)" : ""));
+    }
+}
+
+CpuStage& CpuTrainer::stage_of_layer(int l) {
+    for (auto& st : m_stages)
+        if (st->holds_layer(l)) return *st;
+    throw std::out_of_range("no rank holds layer " + std::to_string(l));
+}
+
+StepOutcome CpuTrainer::step(int step, const std::atomic<bool>* cancel) {
+    for (auto& st : m_stages) st->set_step(step);
+    StepOutcome out = execute_step(m_plan.schedule, m_raw, step, m_opts, cancel);
+    out.timeline.meta.bounds = m_plan.partition.bounds;
+    out.timeline.meta.devices = m_devices;
+    return out;
+}
+
+RunResult run_cpu_backend(const RunConfig& cfg, const Plan& plan, RunControl& control) {
+    CpuTrainer trainer(cfg, plan);
+    RunResult result;
+    for (int s = 1; s <= cfg.steps; ++s) {
+        StepOutcome out = trainer.step(s, &control.cancel);
+        result.losses.push_back(out.loss);
+        result.timeline = std::move(out.timeline);
+        if (control.on_progress)
+            control.on_progress(s, cfg.steps, "step " + std::to_string(s) + " loss " + std::to_string(out.loss));
+    }
+    return result;
+}
+
+}  // namespace pipelab::nn

@@ -1,0 +1,78 @@
+#pragma once
+// One rank's share of the GPT model on CPU: the parameters, gradients and AdamW state of
+// the layers of its chunks, and the forward / I / W of each chunk on executor-owned
+// buffers. Implements StageCompute (core/executor.h).
+//
+// Letters: B microbatch size, T sequence length, C d_model.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "core/executor.h"
+#include "core/nn/adamw.h"
+#include "core/nn/gpt_layer.h"
+#include "core/partition.h"
+#include "core/schedule.h"
+#include "core/token_data.h"
+
+namespace pipelab::nn {
+
+class CpuStage final : public StageCompute {
+public:
+    // chunks: the chunks this rank holds (layer ranges from `part`). Parameters are
+    // initialised per layer from `seed`, so every partition starts from the same model.
+    CpuStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks, std::uint64_t seed,
+             const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam);
+
+    ChunkBuffers buffers(int chunk) const override;
+    std::int64_t param_bytes() const override { return m_n_params * 4; }
+    std::int64_t grad_bytes() const override { return m_n_params * 4; }
+    std::int64_t optimizer_bytes() const override { return 2 * m_n_params * 4; }
+    std::int64_t workspace_bytes() const override;
+    void zero_grad() override;
+    double forward(int chunk, int mb, const float* input, float* saved, float* output) override;
+    void backward_input(int chunk, int mb, const float* dout, float* saved, float* pending,
+                        float* dinput) override;
+    void backward_weight(int chunk, int mb, const float* saved, const float* pending) override;
+    // Gradients are sums over microbatches; the step uses their mean.
+    void optimizer_step(int step) override;
+
+    void set_apply_optimizer(bool on) { m_apply_optimizer = on; }
+    void set_step(int step) { m_step = step; }
+
+    // Layer l's parameters / gradients (for tests and checkpoints); l must be on this rank.
+    bool holds_layer(int l) const;
+    const float* layer_params(int l) const;
+    const float* layer_grads(int l) const;
+
+private:
+    struct Chunk {
+        int first = 0, end = 0;           // layers [first, end)
+        std::vector<std::int64_t> act_off;   // byte offset of each layer's acts in `saved`
+        std::vector<std::int64_t> pend_off;  // byte offset of each layer's pending
+        std::int64_t act_bytes = 0, pend_bytes = 0;
+    };
+    const Chunk& chunk_of(int c) const;
+    std::size_t slot(int layer) const;  // index into m_layers / offsets
+
+    const ModelConfig m_cfg;
+    const TokenData& m_data;
+    const std::uint64_t m_data_seed;
+    const int m_microbatches;
+    const AdamWConfig m_adam;
+    std::vector<int> m_chunk_ids;
+    std::vector<Chunk> m_chunks;
+    std::vector<GptLayer> m_layers;           // this rank's layers, in model order
+    std::vector<std::int64_t> m_param_off;    // float offset of each layer in the flat arrays
+    std::int64_t m_n_params = 0;
+    std::vector<float> m_params, m_grads, m_m, m_v;
+    // Workspace reused by every action: two (B, T, C) ping-pong buffers, tokens/targets,
+    // and the largest layer scratch.
+    std::vector<float> m_ping, m_pong;
+    std::vector<int> m_tokens, m_targets;
+    std::vector<std::byte> m_scratch;
+    int m_step = 1;
+    bool m_apply_optimizer = true;
+};
+
+}  // namespace pipelab::nn

@@ -1,0 +1,230 @@
+// The executor with a fake StageCompute whose arithmetic is easy to predict: data flows
+// through real buffers and mailboxes, every action is timed, memory is accounted, and
+// failures, stalls and cancellation end the run promptly with a clear message.
+#include <QtTest>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "core/executor.h"
+#include "core/schedule_gen.h"
+#include "core/stats.h"
+#include "core/validate.h"
+
+using namespace pipelab;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr int kN = 64;       // floats crossing a boundary
+constexpr int kSaved = 256;  // floats saved per (chunk, microbatch)
+
+// Forward adds (chunk + 1) to every element; chunk 0 starts from the microbatch number; the
+// last chunk's loss is the mean of its input. Backward passes the gradient through; W
+// counts how often it ran per chunk.
+struct FakeStage : StageCompute {
+    int n_chunks = 1;
+    std::vector<int> w_calls;
+    std::function<void(ActionKind, int, int)> hook;  // failure / delay injection
+
+    explicit FakeStage(int chunks) : n_chunks(chunks), w_calls(static_cast<std::size_t>(chunks), 0) {}
+    ChunkBuffers buffers(int) const override { return {kSaved, kN, kN}; }
+    std::int64_t param_bytes() const override { return 1000; }
+    std::int64_t grad_bytes() const override { return 1000; }
+    std::int64_t optimizer_bytes() const override { return 2000; }
+    void zero_grad() override {}
+    double forward(int c, int mb, const float* in, float* saved, float* out) override {
+        if (hook) hook(ActionKind::F, c, mb);
+        double sum = 0;
+        for (int i = 0; i < kN; ++i) {
+            const float x = in ? in[i] : float(mb);
+            saved[i] = x;
+            if (out) out[i] = x + float(c + 1);
+            sum += x;
+        }
+        return out ? 0.0 : sum / kN;
+    }
+    void backward_input(int c, int mb, const float* dout, float* saved, float* scratch, float* din) override {
+        if (hook) hook(ActionKind::I, c, mb);
+        for (int i = 0; i < kN; ++i) {
+            scratch[i] = dout ? dout[i] : 1.0f;
+            if (din) din[i] = scratch[i];
+            (void)saved;
+        }
+    }
+    void backward_weight(int c, int mb, const float*, const float* scratch) override {
+        if (hook) hook(ActionKind::W, c, mb);
+        if (scratch[0] != 1.0f) throw std::runtime_error("gradient corrupted in transit");
+        ++w_calls[static_cast<std::size_t>(c)];
+    }
+    void optimizer_step(int) override {}
+};
+
+struct Run {
+    std::vector<std::unique_ptr<FakeStage>> owned;
+    std::vector<StageCompute*> stages;
+    Run(const Schedule& s) {
+        for (int r = 0; r < s.n_ranks; ++r) {
+            owned.push_back(std::make_unique<FakeStage>(s.n_chunks()));
+            stages.push_back(owned.back().get());
+        }
+    }
+};
+
+// Expected loss: microbatch mb enters as mb and gains 1 + 2 + ... + (n_chunks - 1).
+double expected_loss(int chunks, int m) {
+    double sum = 0;
+    for (int mb = 0; mb < m; ++mb) sum += mb + chunks * (chunks - 1) / 2.0;
+    return sum / m;
+}
+}  // namespace
+
+class TestExecutor : public QObject {
+    Q_OBJECT
+private slots:
+    void runsEverySchedule_data() {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("p");
+        QTest::addColumn<int>("m");
+        QTest::addColumn<int>("v");
+        QTest::newRow("gpipe 4x8") << int(ScheduleKind::GPipe) << 4 << 8 << 1;
+        QTest::newRow("1f1b 4x8") << int(ScheduleKind::OneFOneB) << 4 << 8 << 1;
+        QTest::newRow("1f1b 1x3") << int(ScheduleKind::OneFOneB) << 1 << 3 << 1;
+        QTest::newRow("1f1b 3x2") << int(ScheduleKind::OneFOneB) << 3 << 2 << 1;
+        QTest::newRow("interleaved 2x4x2") << int(ScheduleKind::Interleaved) << 2 << 4 << 2;
+        QTest::newRow("interleaved 4x8x3") << int(ScheduleKind::Interleaved) << 4 << 8 << 3;
+    }
+    void runsEverySchedule() {
+        QFETCH(int, kind);
+        QFETCH(int, p);
+        QFETCH(int, m);
+        QFETCH(int, v);
+        const Schedule s = make_schedule({ScheduleKind(kind), p, m, v}, 64);
+        QVERIFY(!validate_schedule(s));
+        Run run(s);
+        const StepOutcome out = execute_step(s, run.stages, 1, {}, nullptr);
+        QCOMPARE(out.loss, expected_loss(s.n_chunks(), m));
+        QCOMPARE(out.timeline.events.size(), s.action_count());
+        for (const auto& st : run.owned)
+            for (int c = 0; c < s.n_chunks(); ++c)
+                QCOMPARE(st->w_calls[c], s.rank_of(c) == int(&st - &run.owned[0]) ? m : 0);
+        // Events per rank follow the schedule and do not overlap; memory returns to static.
+        for (int r = 0; r < p; ++r) {
+            double prev_end = 0;
+            std::size_t idx = 0;
+            for (const auto& e : out.timeline.events) {
+                if (e.rank != r) continue;
+                QCOMPARE((Action{e.kind, e.chunk, e.microbatch}), s.ranks[r][idx++]);
+                QVERIFY(e.start_us >= prev_end && e.end_us >= e.start_us);
+                prev_end = e.end_us;
+            }
+            std::int64_t last_act = -1;
+            for (const auto& mem : out.timeline.memory)
+                if (mem.rank == r) {
+                    last_act = mem.activations;
+                    QCOMPARE(mem.params, std::int64_t(1000));
+                    QVERIFY(mem.activations >= 0);
+                }
+            QCOMPARE(last_act, std::int64_t(0));
+        }
+    }
+
+    // Activation memory from the executor's own samples: GPipe grows with m, 1F1B holds
+    // min(p - r, m) microbatches on rank r.
+    void memoryFollowsTheSchedule() {
+        const std::int64_t per_mb = kSaved * 4;
+        for (int m : {2, 4, 8}) {
+            for (auto kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB}) {
+                const Schedule s = make_schedule({kind, 4, m, 1}, 8);
+                Run run(s);
+                const Stats st = compute_stats(execute_step(s, run.stages, 1, {}, nullptr).timeline);
+                for (int r = 0; r < 4; ++r) {
+                    const int held = kind == ScheduleKind::GPipe ? m : std::min(4 - r, m);
+                    QCOMPARE(st.ranks[r].peak_inflight_microbatches, held);
+                    // Saved activations of `held` microbatches, plus at most a few boundary buffers.
+                    const std::int64_t peak = st.ranks[r].peak_activation_bytes;
+                    QVERIFY2(peak >= held * per_mb && peak <= held * per_mb + 4 * kN * 4,
+                             qPrintable(QString("m=%1 rank %2 peak %3").arg(m).arg(r).arg(peak)));
+                }
+            }
+        }
+    }
+
+    void failureNamesRankAndAction() {
+        const Schedule s = make_schedule({ScheduleKind::OneFOneB, 4, 8, 1}, 8);
+        Run run(s);
+        run.owned[2]->hook = [](ActionKind k, int c, int mb) {
+            if (k == ActionKind::F && c == 2 && mb == 3) throw std::runtime_error("injected failure");
+        };
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+            execute_step(s, run.stages, 1, {}, nullptr);
+            QFAIL("failure not reported");
+        } catch (const ExecutorError& e) {
+            QCOMPARE(e.rank, 2);
+            QVERIFY2(QString(e.what()).startsWith("rank 2, action #") && QString(e.what()).contains("(2F3): injected failure"),
+                     e.what());
+        }
+        QVERIFY(std::chrono::steady_clock::now() - t0 < 2s);
+    }
+
+    void nanCheck() {
+        const Schedule s = make_schedule({ScheduleKind::OneFOneB, 2, 2, 1}, 8);
+        Run run(s);
+        struct NanStage : FakeStage {
+            using FakeStage::FakeStage;
+            double forward(int c, int mb, const float* in, float* saved, float* out) override {
+                const double l = FakeStage::forward(c, mb, in, saved, out);
+                if (out && mb == 1) out[5] = std::nanf("");
+                return l;
+            }
+        } nan_stage(2);
+        run.stages[0] = &nan_stage;
+        ExecutorOptions opts;
+        opts.check_finite = true;
+        try {
+            execute_step(s, run.stages, 1, opts, nullptr);
+            QFAIL("NaN not caught");
+        } catch (const ExecutorError& e) {
+            QVERIFY2(QString(e.what()).contains("(0F1): non-finite value in forward output"), e.what());
+        }
+    }
+
+    void cancellationIsPrompt() {
+        const Schedule s = make_schedule({ScheduleKind::OneFOneB, 4, 64, 1}, 8);
+        Run run(s);
+        for (auto& st : run.owned) st->hook = [](ActionKind, int, int) { std::this_thread::sleep_for(2ms); };
+        std::atomic<bool> cancel{false};
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(30ms);
+            cancel = true;
+        });
+        const auto t0 = std::chrono::steady_clock::now();
+        QVERIFY_THROWS_EXCEPTION(RunCancelled, execute_step(s, run.stages, 1, {}, &cancel));
+        const auto took = std::chrono::steady_clock::now() - t0;
+        canceller.join();
+        // The full step would take > 64 * 3 * 2 ms; a cancel returns long before.
+        QVERIFY2(took < 300ms, qPrintable(QString::number(std::chrono::duration<double, std::milli>(took).count())));
+    }
+
+    void watchdogReportsAStall() {
+        const Schedule s = make_schedule({ScheduleKind::OneFOneB, 2, 2, 1}, 8);
+        Run run(s);
+        run.owned[0]->hook = [](ActionKind k, int, int mb) {
+            if (k == ActionKind::F && mb == 0) std::this_thread::sleep_for(600ms);  // a hung kernel
+        };
+        ExecutorOptions opts;
+        opts.watchdog_s = 0.2;
+        try {
+            execute_step(s, run.stages, 1, opts, nullptr);
+            QFAIL("stall not reported");
+        } catch (const ExecutorError& e) {
+            QCOMPARE(e.rank, 1);
+            QVERIFY2(QString(e.what()).contains("(1RECV_F0): stalled: waited 0.2 s for rank 0's 0SEND_F0; rank 0 is at #0 (0F0)"),
+                     e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestExecutor)
+#include "tst_executor.moc"
