@@ -21,6 +21,10 @@
 #include "core/trace_io.h"
 #include "core/validate.h"
 
+#if PIPELAB_HAVE_GPU
+#include "gpu/device_info.h"
+#endif
+
 using namespace pipelab;
 using nlohmann::json;
 
@@ -42,6 +46,8 @@ usage:
   pipelab-cli validate --schedule-file FILE
       Check a schedule JSON (as written by 'schedule --out'); exit 2 naming the rank,
       action and problem when it is broken.
+  pipelab-cli devices
+      List the backends (and why one is unavailable) and the CUDA devices.
   pipelab-cli --help | --version
 
 overrides (take precedence over the config file):
@@ -78,11 +84,12 @@ const std::map<std::string, std::vector<std::string>> kFlags = {
              "trace", "stats-json", "width"}},
     {"schedule", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "out"}},
     {"validate", {"schedule-file"}},
+    {"devices", {}},
 };
 
 Args parse_args(int argc, char** argv) {
     Args a;
-    if (argc < 2) throw UsageError("missing command (simulate, run, schedule or validate)");
+    if (argc < 2) throw UsageError("missing command (simulate, run, schedule, validate or devices)");
     a.command = argv[1];
     const auto flags = kFlags.find(a.command);
     if (flags == kFlags.end()) throw UsageError("unknown command \"" + a.command + "\"");
@@ -247,6 +254,22 @@ int cmd_schedule(const Args& a) {
     return kExitOk;
 }
 
+int cmd_devices() {
+    for (const BackendInfo& b : list_backends())
+        std::cout << (b.available ? "  [x] " : "  [ ] ") << b.name << "  " << b.label
+                  << (b.available ? "" : "  -- " + b.why_not) << "\n";
+#if PIPELAB_HAVE_GPU
+    const gpu::DeviceList devs = gpu::list_devices();
+    if (devs.devices.empty()) std::cout << "CUDA devices: none (" << devs.problem << ")\n";
+    for (const auto& d : devs.devices)
+        std::cout << "CUDA device " << d.index << ": " << d.name << ", sm_" << d.sm_major << d.sm_minor << ", "
+                  << d.multiprocessors << " SMs, " << (d.total_bytes >> 20) << " MiB\n";
+#else
+    std::cout << "CUDA devices: not built with CUDA\n";
+#endif
+    return kExitOk;
+}
+
 int cmd_validate(const Args& a) {
     if (!a.has("schedule-file")) throw UsageError("validate needs --schedule-file FILE");
     const Schedule s = load_schedule(a.get("schedule-file"));
@@ -275,6 +298,7 @@ int main(int argc, char** argv) {
         const Args a = parse_args(argc, argv);
         if (a.command == "simulate") return cmd_simulate(a);
         if (a.command == "run") return cmd_run(a);
+        if (a.command == "devices") return cmd_devices();
         if (a.command == "schedule") return cmd_schedule(a);
         return cmd_validate(a);
     } catch (const UsageError& e) {

@@ -163,6 +163,31 @@ private slots:
         QCOMPARE(r.code, 2);
     }
 
+    void runOnCpuBackend() {
+        QTemporaryDir tmp;
+        QFile cfg(tmp.filePath("cpu.json"));
+        QVERIFY(cfg.open(QIODevice::WriteOnly));
+        cfg.write(R"({"model": {"vocab": 64, "d_model": 32, "heads": 2, "layers": 2, "d_ff": 64,
+                      "seq_len": 16, "microbatch_size": 2},
+                     "pipeline": {"stages": 2, "microbatches": 4}, "backend": "cpu", "steps": 3})");
+        cfg.close();
+        const QString stats = tmp.filePath("stats.json"), trace = tmp.filePath("trace.json");
+        const Result r = run_cli({"run", "--config", cfg.fileName(), "--stats-json", stats, "--trace", trace});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("step 3/3"));
+        QVERIFY(r.out.contains("backend cpu"));
+        const QJsonObject st = read_json(stats);
+        QCOMPARE(st["backend"].toString(), QString("cpu"));
+        QCOMPARE(st["losses"].toArray().size(), 3);
+        QVERIFY(st["loss"].toDouble() > 0);
+        QCOMPARE(st["ranks"].toArray().size(), 2);
+        QVERIFY(read_json(trace)["traceEvents"].toArray().size() > 0);
+        // The same config with a backend that is not built: exit 2 with the reason.
+        const Result bad = run_cli({"run", "--config", cfg.fileName(), "--backend", "cuda"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("\"backend\": \"cuda\" is not available"), qPrintable(bad.err));
+    }
+
     void unwritableOutputFailsCleanly() {
         const Result r = run_cli({"simulate", "--trace", "/nonexistent-dir/t.json", "--no-gantt"});
         QCOMPARE(r.code, 1);

@@ -1,0 +1,72 @@
+// pipelab: the desktop app. `pipelab [CONFIG.json]` opens a config ready to run (and
+// runs it: the simulator answers at once). `--screenshot OUT.png` saves the window after
+// the first run and quits (docs, visual checks); `--compare OTHER.json` also runs OTHER
+// and shows both on the Compare tab; `--dark` uses the dark palette.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTabWidget>
+#include <QTimer>
+
+#include "ui/compare_view.h"
+#include "ui/error_banner.h"
+#include "ui/main_window.h"
+#include "ui/run_controller.h"
+#include "ui/run_history_model.h"
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("PipeLab"));
+    QApplication::setApplicationName(QStringLiteral("PipeLab"));
+    QApplication::setApplicationVersion(QStringLiteral(PIPELAB_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("PipeLab: a laboratory for pipeline parallelism"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("config"), QStringLiteral("Experiment config (JSON) to open"));
+    const QCommandLineOption shot(QStringLiteral("screenshot"), QStringLiteral("Save the window after the first run and quit."),
+                                  QStringLiteral("OUT.png"));
+    const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("Also run this config and compare."),
+                                     QStringLiteral("OTHER.json"));
+    const QCommandLineOption trace(QStringLiteral("trace"), QStringLiteral("Open a PipeLab Chrome trace."), QStringLiteral("TRACE.json"));
+    const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark palette."));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for screenshots."), QStringLiteral("WxH"),
+                                  QStringLiteral("1600x1000"));
+    parser.addOptions({shot, compare, trace, dark, size});
+    parser.process(app);
+
+    pipelab::ui::MainWindow w;
+    if (parser.isSet(dark)) w.setDarkPalette(true);
+    const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+    if (parser.isSet(shot) && wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
+    w.show();
+
+    const QString shotPath = parser.value(shot);
+    if (!shotPath.isEmpty()) {
+        // Counts runs shown; with --compare the picture waits for the second one.
+        const int wanted = parser.isSet(compare) ? 2 : 1;
+        auto shown = std::make_shared<int>(0);
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, shown, wanted, shotPath, &parser, &compare] {
+            if (++*shown == 1 && wanted == 2) {
+                if (w.openConfig(parser.value(compare))) w.run();
+                else QApplication::exit(2);
+                return;
+            }
+            if (*shown < wanted) return;
+            if (wanted == 2) w.compareRuns(0, 1);
+            QTimer::singleShot(300, &w, [&w, shotPath] { QApplication::exit(w.grab().save(shotPath) ? 0 : 1); });
+        });
+        QObject::connect(w.controller(), &pipelab::ui::RunController::failed, &w, [&w, shotPath] {
+            QTimer::singleShot(300, &w, [&w, shotPath] { QApplication::exit(w.grab().save(shotPath) ? 3 : 1); });
+        });
+    }
+    const QStringList args = parser.positionalArguments();
+    if (parser.isSet(trace)) {
+        w.openTrace(parser.value(trace));
+    } else if (!args.isEmpty()) {
+        if (w.openConfig(args.first())) w.run();
+    } else {
+        w.run();  // the default experiment, so the window is never empty
+    }
+    return QApplication::exec();
+}
