@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <condition_variable>
+#include <algorithm>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -14,7 +16,43 @@ namespace pipelab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Buffer = std::vector<float>;
+// An uninitialised float array: every consumer overwrites what it reads, so zero-filling
+// megabytes of saved activations per action would be pure overhead.
+class Buffer {
+public:
+    Buffer() = default;
+    explicit Buffer(std::size_t n) : m_data(new float[n]), m_size(n) {}
+    float* data() { return m_data.get(); }
+    const float* data() const { return m_data.get(); }
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    const float* begin() const { return m_data.get(); }
+    const float* end() const { return m_data.get() + m_size; }
+
+private:
+    std::unique_ptr<float[]> m_data;
+    std::size_t m_size = 0;
+};
+
+// Per-rank cache of released buffers by size, like a caching allocator: a step allocates
+// the same sizes for every microbatch, and fresh pages would cost a page fault per 4 KiB.
+// Accounting counts live buffers only; cached ones are free for reuse.
+class BufferPool {
+public:
+    Buffer acquire(std::size_t n) {
+        auto it = m_free.find(n);
+        if (it == m_free.end() || it->second.empty()) return Buffer(n);
+        Buffer b = std::move(it->second.back());
+        it->second.pop_back();
+        return b;
+    }
+    void give_back(Buffer&& b) {
+        if (!b.empty()) m_free[b.size()].push_back(std::move(b));
+    }
+
+private:
+    std::unordered_map<std::size_t, std::vector<Buffer>> m_free;
+};
 
 // (direction, receiving chunk, microbatch) packed into one key.
 enum class Flow : std::uint64_t { Activation = 0, Gradient = 1 };
@@ -152,15 +190,16 @@ private:
         memory.push_back(m_mem);
     }
     Buffer alloc(std::int64_t floats) {
-        Buffer b(static_cast<std::size_t>(floats));
+        Buffer b = m_pool.acquire(static_cast<std::size_t>(floats));
         m_mem.activations += floats * static_cast<std::int64_t>(sizeof(float));
         record_memory(m_sh.now_us());
         return b;
     }
     void release(Buffer& b) {
-        if (b.capacity() == 0) return;
+        if (b.empty()) return;
         m_mem.activations -= static_cast<std::int64_t>(b.size() * sizeof(float));
-        Buffer().swap(b);
+        m_pool.give_back(std::move(b));
+        b = Buffer();
         record_memory(m_sh.now_us());
     }
     Buffer take_local(std::unordered_map<std::uint64_t, Buffer>& from, std::uint64_t k) {
@@ -198,7 +237,8 @@ private:
 
     void send(Flow f, std::uint64_t out_key, int dst_chunk, int mb) {
         Buffer out = take_local(m_outbox, out_key);
-        Buffer copy(out);  // the copy crosses; the sender frees its own buffer
+        Buffer copy = m_pool.acquire(out.size());  // the copy crosses; the sender frees its own
+        std::copy(out.begin(), out.end(), copy.data());
         release(out);
         m_boxes[m_s.rank_of(dst_chunk)].put(key(f, dst_chunk, mb), std::move(copy));
     }
@@ -273,6 +313,7 @@ private:
     Shared& m_sh;
     const ExecutorOptions& m_opts;
     MemorySample m_mem;
+    BufferPool m_pool;
     std::unordered_map<std::uint64_t, Buffer> m_inbox;    // inputs and output gradients waiting for use
     std::unordered_map<std::uint64_t, Buffer> m_outbox;   // outputs waiting for their send
     std::unordered_map<std::uint64_t, Buffer> m_saved;    // activations saved by F

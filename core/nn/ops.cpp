@@ -192,21 +192,30 @@ namespace {
 const float kGeluScale = std::sqrt(2.0f / std::numbers::pi_v<float>);
 }
 
+// tanh(u) written through t = 1 / (1 + exp(2u)): tanh = 1 - 2t, sech^2 = 4t(1 - t).
+// libm's tanhf is not vectorised and cost ~16 ns per element here (GELU took half as
+// long as the block's matmuls at d_model 512); expf is ~4x faster, and t stays in [0, 1]
+// when exp overflows, so neither form can produce inf/inf.
+namespace {
+inline float gelu_t(float x) {
+    const float u = kGeluScale * (x + 0.044715f * x * x * x);
+    return 1.0f / (1.0f + std::exp(2.0f * u));
+}
+}  // namespace
+
 void gelu_forward(float* out, const float* inp, long long N) {
     for (long long i = 0; i < N; ++i) {
         const float x = inp[i];
-        const float cube = 0.044715f * x * x * x;
-        out[i] = 0.5f * x * (1.0f + std::tanh(kGeluScale * (x + cube)));
+        out[i] = x * (1.0f - gelu_t(x));  // 0.5 x (1 + tanh u)
     }
 }
 
 void gelu_backward(float* dinp, const float* inp, const float* dout, long long N) {
     for (long long i = 0; i < N; ++i) {
         const float x = inp[i];
-        const float cube = 0.044715f * x * x * x;
-        const float tanh_out = std::tanh(kGeluScale * (x + cube));
-        const float sech2 = 1.0f - tanh_out * tanh_out;  // 1 / cosh^2, no overflow
-        const float local_grad = 0.5f * (1.0f + tanh_out) +
+        const float t = gelu_t(x);
+        const float sech2 = 4.0f * t * (1.0f - t);
+        const float local_grad = (1.0f - t) +  // 0.5 (1 + tanh u)
                                  x * 0.5f * sech2 * kGeluScale * (1.0f + 3.0f * 0.044715f * x * x);
         dinp[i] += local_grad * dout[i];
     }
