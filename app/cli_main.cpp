@@ -133,6 +133,8 @@ json read_json_file(const std::string& path, const std::string& what) {
         return json::parse(in);
     } catch (const json::parse_error& e) {
         throw ConfigError(path, std::string("not valid JSON: ") + e.what());
+    } catch (const std::exception& e) {  // e.g. a directory: the read itself fails
+        throw ConfigError(path, "cannot read " + what + ": " + e.what());
     }
 }
 
@@ -150,18 +152,20 @@ RunConfig config_from_args(const Args& a) {
     for (const char* k : {"stages", "microbatches", "chunks"})
         if (a.has(k)) p[k] = parse_int(k, a.get(k));
     if (a.has("boundaries")) {
+        // "3,6,9": every item an integer, no empty ones (a trailing comma is a typo).
         json cuts = json::array();
-        std::stringstream ss(a.get("boundaries"));
-        std::string item;
-        while (std::getline(ss, item, ',')) cuts.push_back(parse_int("boundaries", item));
+        const std::string text = a.get("boundaries");
+        std::size_t from = 0;
+        for (;;) {
+            const std::size_t comma = text.find(',', from);
+            cuts.push_back(parse_int("boundaries", text.substr(from, comma - from)));
+            if (comma == std::string::npos) break;
+            from = comma + 1;
+        }
         p["boundaries"] = cuts;
     }
     RunConfig cfg = run_config_from_json(j);
-    if (a.has("config")) {
-        const std::string path = a.get("config");
-        const auto slash = path.find_last_of('/');
-        cfg.base_dir = slash == std::string::npos ? "" : path.substr(0, slash);
-    }
+    if (a.has("config")) cfg.base_dir = parent_dir(a.get("config"));
     return cfg;
 }
 
@@ -182,14 +186,16 @@ Schedule load_schedule(const std::string& path) {
 }
 
 // Report, ASCII Gantt and the requested files for a finished run.
+int gantt_width(const Args& a) {
+    const long long width = a.has("width") ? parse_int("width", a.get("width")) : 100;
+    if (width < 10 || width > 10000) throw UsageError("--width must be in 10..10000, got " + a.get("width"));
+    return static_cast<int>(width);
+}
+
 int report_run(const Args& a, const Timeline& tl, const std::vector<double>& losses) {
     const Stats st = compute_stats(tl);
     std::cout << text_report(st, tl.meta.backend);
-    if (!a.no_gantt) {
-        const long long width = a.has("width") ? parse_int("width", a.get("width")) : 100;
-        if (width < 10 || width > 10000) throw UsageError("--width must be in 10..10000");
-        std::cout << '\n' << ascii_gantt(tl, static_cast<int>(width));
-    }
+    if (!a.no_gantt) std::cout << '\n' << ascii_gantt(tl, gantt_width(a));
     if (a.has("trace")) {
         write_chrome_trace(tl, a.get("trace"));
         std::cout << "trace written to " << a.get("trace") << " (" << tl.events.size() << " events)\n";
@@ -208,6 +214,7 @@ int report_run(const Args& a, const Timeline& tl, const std::vector<double>& los
 }
 
 int cmd_simulate(const Args& a) {
+    gantt_width(a);  // bad flags fail before any work or output
     RunConfig cfg = config_from_args(a);
     cfg.backend = "sim";
     Plan plan = make_plan(cfg);
@@ -220,11 +227,14 @@ int cmd_simulate(const Args& a) {
                               "schedule has " + std::to_string(plan.schedule.n_chunks()) +
                                   " chunks, the config's partition has " +
                                   std::to_string(plan.partition.n_chunks()));
+        // The textbook formula only describes the generator's own order.
+        if (!(plan.schedule.ranks == make_plan(cfg).schedule.ranks)) plan.schedule.name = "custom";
     }
     return report_run(a, simulate(plan.schedule, plan.partition, plan.cost), {});
 }
 
 int cmd_run(const Args& a) {
+    gantt_width(a);
     const RunConfig cfg = config_from_args(a);
     const Plan plan = make_plan(cfg);
     RunControl control;
@@ -274,7 +284,7 @@ int cmd_validate(const Args& a) {
     if (!a.has("schedule-file")) throw UsageError("validate needs --schedule-file FILE");
     const Schedule s = load_schedule(a.get("schedule-file"));
     if (auto err = validate_schedule(s)) {
-        std::cerr << "pipelab-cli: invalid schedule " << a.get("schedule-file") << ": " << err->what();
+        std::cerr << "pipelab-cli: invalid schedule " << a.get("schedule-file") << ": " << err->what() << "\n";
         return kExitUsage;
     }
     std::cout << "schedule " << s.name << " is valid: " << s.n_ranks << " ranks, " << s.n_chunks()

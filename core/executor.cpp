@@ -8,6 +8,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -61,13 +62,14 @@ std::uint64_t key(Flow f, int chunk, int mb) {
            static_cast<std::uint32_t>(mb);
 }
 
+// Thrown inside a worker when another rank failed or the run was cancelled.
 struct Stopped {};
 
 std::string seconds(double s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", s);
     return buf;
-}  // thrown inside a worker when another rank failed or the run was cancelled
+}
 
 // State every worker sees: the first failure, the stop flag, each rank's position.
 struct Shared {
@@ -78,9 +80,12 @@ struct Shared {
     bool cancelled = false;
     const std::atomic<bool>* cancel = nullptr;
     std::vector<std::atomic<int>> position;  // action index each rank is at
+    // Bytes sent to each rank and still waiting in its mailbox: they belong to the
+    // receiver from the moment they are sent (a send copies into the receiver's memory).
+    std::vector<std::atomic<std::int64_t>> mailbox_bytes;
     Clock::time_point t0;
 
-    explicit Shared(int p) : position(static_cast<std::size_t>(p)) {}
+    explicit Shared(int p) : position(static_cast<std::size_t>(p)), mailbox_bytes(static_cast<std::size_t>(p)) {}
 
     void fail(int rank, int index, const std::string& what) {
         std::lock_guard lk(mu);
@@ -148,11 +153,13 @@ public:
         m_mem.workspace = stage.workspace_bytes();
     }
 
-    void run(int step, std::latch& start) {
+    // Every path reaches `finished`, so the optimizer runs only when every rank has
+    // completed its actions: a failed step never leaves the model half-updated.
+    void run(int step, std::latch& start, std::latch& finished) {
         const auto& row = m_s.ranks[static_cast<std::size_t>(m_rank)];
         int i = 0;
         start.arrive_and_wait();  // before anything that can throw: no rank may miss the latch
-        try {
+        guarded(i, [&] {
             m_stage.zero_grad();
             record_memory(0.0);
             for (; i < static_cast<int>(row.size()); ++i) {
@@ -164,7 +171,20 @@ public:
                 events.push_back({m_rank, a.kind, a.chunk, a.microbatch, t, m_sh.now_us()});
             }
             m_sh.position[m_rank] = i;
-            m_stage.optimizer_step(step);
+        });
+        finished.arrive_and_wait();
+        if (!m_sh.should_stop()) guarded(i, [&] { m_stage.optimizer_step(step); });
+    }
+
+    std::vector<TimelineEvent> events;
+    std::vector<MemorySample> memory;
+    double loss_sum = 0;
+
+private:
+    template <typename F>
+    void guarded(int& i, F body) {
+        try {
+            body();
         } catch (const Stopped&) {
         } catch (const std::exception& e) {
             m_sh.fail(m_rank, i, describe(i, e.what()));
@@ -173,11 +193,6 @@ public:
         }
     }
 
-    std::vector<TimelineEvent> events;
-    std::vector<MemorySample> memory;
-    double loss_sum = 0;
-
-private:
     std::string describe(int i, const std::string& what) const {
         const auto& row = m_s.ranks[static_cast<std::size_t>(m_rank)];
         const std::string act = i < static_cast<int>(row.size()) ? to_string(row[static_cast<std::size_t>(i)])
@@ -188,6 +203,7 @@ private:
     void record_memory(double t) {
         m_mem.time_us = t;
         memory.push_back(m_mem);
+        memory.back().activations += m_sh.mailbox_bytes[m_rank].load();
     }
     Buffer alloc(std::int64_t floats) {
         Buffer b = m_pool.acquire(static_cast<std::size_t>(floats));
@@ -230,7 +246,9 @@ private:
                 (at < static_cast<int>(srow.size()) ? " (" + to_string(srow[static_cast<std::size_t>(at)]) + ")"
                                                     : std::string(" (finished)")));
         }
-        m_mem.activations += static_cast<std::int64_t>(b.size() * sizeof(float));
+        const auto bytes = static_cast<std::int64_t>(b.size() * sizeof(float));
+        m_sh.mailbox_bytes[m_rank] -= bytes;  // from the mailbox into this rank's own buffers
+        m_mem.activations += bytes;
         record_memory(m_sh.now_us());
         m_inbox.emplace(k, std::move(b));
     }
@@ -240,7 +258,9 @@ private:
         Buffer copy = m_pool.acquire(out.size());  // the copy crosses; the sender frees its own
         std::copy(out.begin(), out.end(), copy.data());
         release(out);
-        m_boxes[m_s.rank_of(dst_chunk)].put(key(f, dst_chunk, mb), std::move(copy));
+        const int dst = m_s.rank_of(dst_chunk);
+        m_sh.mailbox_bytes[dst] += static_cast<std::int64_t>(copy.size() * sizeof(float));
+        m_boxes[dst].put(key(f, dst_chunk, mb), std::move(copy));
     }
 
     // Where a chunk's output goes: the next chunk's inbox on this rank, or the outbox for a send.
@@ -334,11 +354,19 @@ StepOutcome execute_step(const Schedule& s, const std::vector<StageCompute*>& st
     std::vector<std::unique_ptr<Worker>> workers;
     for (int r = 0; r < p; ++r) workers.push_back(std::make_unique<Worker>(r, s, *stages[r], boxes, sh, opts));
 
-    // All threads start the clock together, after zero_grad.
-    std::latch start(p + 1);
+    // All threads start the clock together; none runs its optimizer before all are done.
+    std::latch start(p + 1), finished(p);
     std::vector<std::thread> threads;
     threads.reserve(static_cast<std::size_t>(p));
-    for (int r = 0; r < p; ++r) threads.emplace_back([&, r] { workers[r]->run(step, start); });
+    try {
+        for (int r = 0; r < p; ++r) threads.emplace_back([&, r] { workers[r]->run(step, start, finished); });
+    } catch (const std::system_error& e) {
+        const int started = static_cast<int>(threads.size());
+        sh.fail(started, -1, "cannot start the thread of rank " + std::to_string(started) + " of " +
+                                 std::to_string(p) + ": " + e.what());
+        start.count_down(p - started);  // stand in for the ranks that never started
+        finished.count_down(p - started);
+    }
     sh.t0 = Clock::now();
     start.arrive_and_wait();
     for (auto& t : threads) t.join();

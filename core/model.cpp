@@ -66,6 +66,22 @@ std::vector<Layer> build_layers(const ModelConfig& cfg) {
     return layers;
 }
 
+std::optional<std::string> check_model_size(const ModelConfig& cfg) {
+    // Same formulas as build_layers, in double so that nothing overflows while checking.
+    const double B = cfg.microbatch_size, T = cfg.seq_len, C = cfg.d_model, V = cfg.vocab;
+    const double F = cfg.d_ff, H = cfg.heads, L = cfg.layers, BT = B * T;
+    const double params = 4 * (V * C + T * C + L * (4 * C + 4 * C * C + 2 * C * F + 7 * C + F) + 2 * C + C * V);
+    const double acts = 4 * (BT + L * (8 * BT * C + 4 * BT + 2 * BT * F + B * H * T * T) + BT * (2 * C + V + 4));
+    constexpr double kLimit = 1099511627776.0;  // 1 TiB
+    const auto gib = [](double b) { return std::to_string(static_cast<long long>(b / (1 << 30))); };
+    if (params > kLimit)
+        return "the parameters would take " + gib(params) + " GiB (limit 1 TiB): lower d_model, d_ff, vocab or layers";
+    if (acts > kLimit)
+        return "one microbatch's activations would take " + gib(acts) +
+               " GiB (limit 1 TiB): lower seq_len, microbatch_size, d_model, heads or layers";
+    return std::nullopt;
+}
+
 std::int64_t boundary_activation_bytes(const ModelConfig& cfg) {
     return static_cast<std::int64_t>(cfg.microbatch_size) * cfg.seq_len * cfg.d_model * kFloat;
 }

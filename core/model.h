@@ -8,6 +8,7 @@
 //
 // Letters: B microbatch size, T sequence length, C d_model, H heads, F d_ff, V vocab.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct Layer {
     double bwd_weight_flops = 0;// W: gradient w.r.t. weights
     std::int64_t activation_bytes = 0;  // saved for backward, per microbatch
 };
+
+// Why a model is too large for PipeLab to account in 64-bit bytes (more than 1 TiB of
+// parameters, or of activations for one microbatch), or nullopt.
+std::optional<std::string> check_model_size(const ModelConfig& cfg);
 
 // The partition units of the model, in order (size = cfg.layers + 2).
 std::vector<Layer> build_layers(const ModelConfig& cfg);

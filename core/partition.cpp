@@ -44,24 +44,29 @@ Partition balanced_partition(const std::vector<double>& w, int n_chunks) {
     for (int i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + w[static_cast<std::size_t>(i)];
     const auto sum = [&](int a, int b) { return prefix[b] - prefix[a]; };
 
-    // best[k][i]: minimal max-chunk cost splitting layers [0, i) into k chunks.
+    // best[i] after round k: minimal max-chunk cost splitting layers [0, i) into k chunks.
+    // The last chunk [j, i) is tried from short to long; once its own cost exceeds the best
+    // found, longer ones cannot win (weights are >= 0), so a round costs about n * n / k.
     const double inf = std::numeric_limits<double>::infinity();
     const auto N = static_cast<std::size_t>(n) + 1;
-    std::vector<std::vector<double>> best(static_cast<std::size_t>(n_chunks) + 1,
-                                          std::vector<double>(N, inf));
-    std::vector<std::vector<int>> cut(best.size(), std::vector<int>(N, 0));
-    best[0][0] = 0.0;
+    std::vector<double> prev(N, inf), best(N, inf);
+    std::vector<std::vector<int>> cut(static_cast<std::size_t>(n_chunks) + 1, std::vector<int>(N, 0));
+    prev[0] = 0.0;
     for (int k = 1; k <= n_chunks; ++k) {
+        std::fill(best.begin(), best.end(), inf);
         for (int i = k; i <= n - (n_chunks - k); ++i) {
-            for (int j = k - 1; j < i; ++j) {
-                const double c = std::max(best[k - 1][j], sum(j, i));
-                // Strict < keeps the earliest cut among equals: deterministic.
-                if (c < best[k][i] - 1e-12 * std::max(1.0, c)) {
-                    best[k][i] = c;
+            for (int j = i - 1; j >= k - 1; --j) {
+                const double seg = sum(j, i);
+                if (seg > best[i]) break;
+                const double c = std::max(prev[j], seg);
+                // <= while j falls keeps the earliest cut among equals: deterministic.
+                if (c <= best[i] + 1e-12 * std::max(1.0, c)) {
+                    best[i] = c;
                     cut[k][i] = j;
                 }
             }
         }
+        std::swap(prev, best);
     }
     part.bounds.assign(static_cast<std::size_t>(n_chunks) + 1, 0);
     int i = n;

@@ -111,9 +111,9 @@ void read_pipeline(Section& s, PipelineConfig& p) {
                                                        schedule_kind_names() + ")");
         p.schedule = *kind;
     }
-    s.integer("stages", p.stages, 1, 1024);
-    s.integer("microbatches", p.microbatches, 1, 65536);
-    s.integer("chunks", p.chunks, 1, 64);
+    s.integer("stages", p.stages, 1, kMaxRanks);
+    s.integer("microbatches", p.microbatches, 1, kMaxMicrobatches);
+    s.integer("chunks", p.chunks, 1, kMaxChunksPerRank);
     if (const json* b = s.find("boundaries")) {
         if (!b->is_array())
             throw ConfigError(s.field("boundaries"), "must be an array of layer indices, got " + b->dump());
@@ -123,10 +123,11 @@ void read_pipeline(Section& s, PipelineConfig& p) {
             if (!v.is_number_integer())
                 throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
                                   "must be an integer layer index, got " + v.dump());
-            const long long x = v.get<long long>();
-            if (x < 0 || x > kMaxDim)
+            const long long x = v.is_number_unsigned() && v.get<unsigned long long>() > (1ULL << 62)
+                                    ? -1 : v.get<long long>();
+            if (x < 1 || x > 4097)
                 throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
-                                  "must be a layer index >= 1, got " + v.dump());
+                                  "must be a layer index in 1..4097 (a cut between two layers), got " + v.dump());
             p.boundaries.push_back(static_cast<int>(x));
         }
     }
@@ -150,7 +151,7 @@ void read_training(Section& s, TrainingConfig& t) {
     s.number("lr", t.lr, 0.0, 10.0, false);
     s.number("weight_decay", t.weight_decay, 0.0, 10.0, false);
     s.boolean("check_finite", t.check_finite);
-    s.number("watchdog_s", t.watchdog_s, 0.0, 86400.0, true);
+    s.number("watchdog_s", t.watchdog_s, 0.1, 86400.0, false);
     s.reject_unknown();
 }
 
@@ -203,13 +204,16 @@ RunConfig parse_run_config(const std::string& text, const std::string& source) {
 
 RunConfig load_run_config(const std::string& path) {
     std::ifstream in(path);
-    if (!in) throw ConfigError(path, "cannot open file");
     std::stringstream ss;
-    ss << in.rdbuf();
+    if (!in || !(ss << in.rdbuf())) throw ConfigError(path, "cannot read file");
     RunConfig cfg = parse_run_config(ss.str(), path);
-    const auto slash = path.find_last_of('/');
-    cfg.base_dir = slash == std::string::npos ? "" : path.substr(0, slash);
+    cfg.base_dir = parent_dir(path);
     return cfg;
+}
+
+std::string parent_dir(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
 std::string resolve_data_path(const RunConfig& cfg) {
@@ -242,6 +246,7 @@ json run_config_to_json(const RunConfig& c) {
 
 Plan make_plan(const RunConfig& cfg) {
     Plan plan;
+    if (auto too_big = check_model_size(cfg.model)) throw ConfigError("model", *too_big);
     plan.layers = build_layers(cfg.model);
     plan.cost = cost_model_from_flops(cfg.model, cfg.simulator);
     const int n_layers = static_cast<int>(plan.layers.size());

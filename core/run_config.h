@@ -64,6 +64,8 @@ RunConfig parse_run_config(const std::string& text, const std::string& source = 
 RunConfig run_config_from_json(const nlohmann::json& j);
 nlohmann::json run_config_to_json(const RunConfig& cfg);
 RunConfig load_run_config(const std::string& path);  // throws ConfigError; sets base_dir
+// The folder of a file path ("" when it has none): relative paths in a config resolve here.
+std::string parent_dir(const std::string& path);
 // training.data as a path to open (relative paths against base_dir), or "synthetic".
 std::string resolve_data_path(const RunConfig& cfg);
 

@@ -33,23 +33,34 @@ Schedule schedule_from_json(const nlohmann::json& j) {
             throw std::runtime_error(std::string("schedule: missing field \"") + key + "\"");
         return j.at(key);
     };
-    const auto need_int = [&](const char* key) {
+    const auto need_int = [&](const char* key, long long hi) {
         const auto& v = need(key);
-        if (!v.is_number_integer())
-            throw std::runtime_error(std::string("schedule: \"") + key + "\" must be an integer");
-        return v.get<int>();
+        const long long x = v.is_number_integer() && !(v.is_number_unsigned() && v.get<unsigned long long>() > (1ULL << 62))
+                                ? v.get<long long>() : -1;
+        if (x < 1 || x > hi)
+            throw std::runtime_error(std::string("schedule: \"") + key + "\" must be an integer in 1.." +
+                                     std::to_string(hi) + ", got " + v.dump());
+        return static_cast<int>(x);
     };
     Schedule s;
-    s.name = j.value("name", std::string("custom"));
-    s.n_ranks = need_int("stages");
-    s.n_microbatches = need_int("microbatches");
-    if (s.n_ranks < 1) throw std::runtime_error("schedule: \"stages\" must be >= 1");
-    if (s.n_microbatches < 1) throw std::runtime_error("schedule: \"microbatches\" must be >= 1");
+    if (j.is_object() && j.contains("name")) {
+        if (!j.at("name").is_string()) throw std::runtime_error("schedule: \"name\" must be a string, got " + j.at("name").dump());
+        s.name = j.at("name").get<std::string>();
+    } else {
+        s.name = "custom";
+    }
+    s.n_ranks = need_int("stages", kMaxRanks);
+    s.n_microbatches = need_int("microbatches", kMaxMicrobatches);
     const auto& cr = need("chunk_rank");
-    if (!cr.is_array() || cr.empty())
-        throw std::runtime_error("schedule: \"chunk_rank\" must be a non-empty array of ranks");
+    if (!cr.is_array() || cr.empty() || cr.size() > static_cast<std::size_t>(s.n_ranks) * kMaxChunksPerRank)
+        throw std::runtime_error("schedule: \"chunk_rank\" must be a non-empty array of ranks, at most " +
+                                 std::to_string(kMaxChunksPerRank) + " chunks per stage");
+    if (static_cast<long long>(cr.size()) * s.n_microbatches > kMaxSlots)
+        throw std::runtime_error("schedule: chunks x microbatches = " +
+                                 std::to_string(static_cast<long long>(cr.size()) * s.n_microbatches) +
+                                 " exceeds the limit of " + std::to_string(kMaxSlots));
     for (const auto& v : cr) {
-        if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() >= s.n_ranks)
+        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() >= s.n_ranks)
             throw std::runtime_error("schedule: \"chunk_rank\" entries must be ranks in 0.." +
                                      std::to_string(s.n_ranks - 1));
         s.chunk_rank.push_back(v.get<int>());

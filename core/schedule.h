@@ -10,6 +10,14 @@
 
 namespace pipelab {
 
+// Limits every reader and generator enforces, so that no input can ask for unbounded
+// memory or overflow an index. kMaxSlots caps (chunks x microbatches): about 4 actions
+// each, so a schedule holds at most ~16M actions (~700 MB of timeline events).
+inline constexpr int kMaxRanks = 1024;
+inline constexpr int kMaxChunksPerRank = 64;
+inline constexpr int kMaxMicrobatches = 65536;
+inline constexpr long long kMaxSlots = 1LL << 22;
+
 struct Schedule {
     std::string name;                      // "gpipe", "1f1b", "interleaved", or "custom"
     int n_ranks = 0;

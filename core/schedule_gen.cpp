@@ -67,6 +67,11 @@ std::optional<SpecProblem> check_schedule_spec(const ScheduleSpec& spec, int n_l
         }
     }
     const long long n_chunks = 1LL * p * v;
+    if (n_chunks * m > kMaxSlots)
+        return P{"microbatches", "stages*chunks*microbatches = " + std::to_string(n_chunks * m) +
+                                     " exceeds PipeLab's limit of " + std::to_string(kMaxSlots) +
+                                     " (about " + std::to_string(4 * kMaxSlots / 1000000) +
+                                     "M actions): lower one of them"};
     if (n_chunks > n_layers)
         return P{"stages", "stages*chunks = " + std::to_string(n_chunks) +
                                " chunks but the model has only " + std::to_string(n_layers) +
@@ -160,6 +165,25 @@ Schedule add_send_recv(const Schedule& in) {
                 row.push_back(a);
             }
         }
+    }
+    return out;
+}
+
+Schedule split_backward(const Schedule& in, bool defer_w) {
+    Schedule out = in;
+    for (auto& row : out.ranks) {
+        std::vector<Action> split, deferred;
+        split.reserve(row.size() + row.size() / 2);
+        for (const Action& a : row) {
+            if (a.kind != ActionKind::B) {
+                split.push_back(a);
+                continue;
+            }
+            split.push_back({ActionKind::I, a.chunk, a.microbatch});
+            (defer_w ? deferred : split).push_back({ActionKind::W, a.chunk, a.microbatch});
+        }
+        split.insert(split.end(), deferred.begin(), deferred.end());
+        row = std::move(split);
     }
     return out;
 }

@@ -43,6 +43,12 @@ Schedule interleaved_order(int p, int m, int v);
 // blocks earlier than its compute requires; sends are non-blocking.
 Schedule add_send_recv(const Schedule& compute_only);
 
+// Lowering pass: each full backward B becomes I then W (the zero-bubble split). With
+// defer_w, every W moves to the end of its rank's list (in the order the Bs had), which
+// holds activations longer but lets input gradients flow upstream sooner; otherwise W
+// follows its I at once. Communication actions are untouched.
+Schedule split_backward(const Schedule& s, bool defer_w);
+
 // check_schedule_spec + order + add_send_recv. Throws std::invalid_argument with the
 // check's message when the spec is impossible.
 Schedule make_schedule(const ScheduleSpec& spec, int n_layers);

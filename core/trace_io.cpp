@@ -1,8 +1,11 @@
 #include "core/trace_io.h"
 
+#include "core/schedule.h"
+
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <cstdio>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +17,6 @@ using nlohmann::json;
 namespace {
 constexpr int kComputeTid = 0;
 constexpr int kCommTid = 1;
-constexpr int kMaxRanks = 4096;  // a trace claiming more is not a pipeline we made
 
 std::string process_name(const RunMeta& meta, int rank) {
     const std::string dev = rank < static_cast<int>(meta.devices.size()) ? meta.devices[rank] : "";
@@ -34,18 +36,21 @@ json meta_to_json(const RunMeta& m) {
 }
 }  // namespace
 
-json timeline_to_chrome_trace(const Timeline& tl) {
-    json events = json::array();
+namespace {
+// Calls emit(event) for every trace event in order: the one definition of the export,
+// used both to build a document and to stream a large run straight to a file.
+template <typename Emit>
+void for_each_trace_event(const Timeline& tl, Emit&& emit) {
     const int n_ranks = tl.meta.stages;
     for (int r = 0; r < n_ranks; ++r) {
-        events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", r}, {"tid", 0},
-                          {"args", {{"name", process_name(tl.meta, r)}}}});
-        events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", r}, {"tid", 0},
-                          {"args", {{"sort_index", r}}}});
-        events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", r}, {"tid", kComputeTid},
-                          {"args", {{"name", "compute"}}}});
-        events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", r}, {"tid", kCommTid},
-                          {"args", {{"name", "p2p"}}}});
+        emit(json{{"ph", "M"}, {"name", "process_name"}, {"pid", r}, {"tid", 0},
+                  {"args", {{"name", process_name(tl.meta, r)}}}});
+        emit(json{{"ph", "M"}, {"name", "process_sort_index"}, {"pid", r}, {"tid", 0},
+                  {"args", {{"sort_index", r}}}});
+        emit(json{{"ph", "M"}, {"name", "thread_name"}, {"pid", r}, {"tid", kComputeTid},
+                  {"args", {{"name", "compute"}}}});
+        emit(json{{"ph", "M"}, {"name", "thread_name"}, {"pid", r}, {"tid", kCommTid},
+                  {"args", {{"name", "p2p"}}}});
     }
     // Receives by the (kind, chunk, microbatch) of the send they match, for flow arrows.
     std::map<std::tuple<ActionKind, int, int>, const TimelineEvent*> recv_of;
@@ -53,17 +58,17 @@ json timeline_to_chrome_trace(const Timeline& tl) {
         if (e.kind == ActionKind::RECV_F) recv_of[{ActionKind::SEND_F, e.chunk - 1, e.microbatch}] = &e;
         if (e.kind == ActionKind::RECV_B) recv_of[{ActionKind::SEND_B, e.chunk + 1, e.microbatch}] = &e;
     }
-    int flow_id = 0;
+    long long flow_id = 0;
     for (const auto& e : tl.events) {
         const bool comm = is_comm(e.kind);
-        events.push_back({{"ph", "X"},
-                          {"name", event_name(e, tl.meta.chunks)},
-                          {"cat", comm ? "p2p" : "compute"},
-                          {"pid", e.rank},
-                          {"tid", comm ? kCommTid : kComputeTid},
-                          {"ts", e.start_us},
-                          {"dur", e.duration_us()},
-                          {"args", {{"kind", to_string(e.kind)}, {"chunk", e.chunk}, {"microbatch", e.microbatch}}}});
+        emit(json{{"ph", "X"},
+                  {"name", event_name(e, tl.meta.chunks)},
+                  {"cat", comm ? "p2p" : "compute"},
+                  {"pid", e.rank},
+                  {"tid", comm ? kCommTid : kComputeTid},
+                  {"ts", e.start_us},
+                  {"dur", e.duration_us()},
+                  {"args", {{"kind", to_string(e.kind)}, {"chunk", e.chunk}, {"microbatch", e.microbatch}}}});
         if (e.kind != ActionKind::SEND_F && e.kind != ActionKind::SEND_B) continue;
         const auto it = recv_of.find({e.kind, e.chunk, e.microbatch});
         if (it == recv_of.end()) continue;
@@ -71,20 +76,25 @@ json timeline_to_chrome_trace(const Timeline& tl) {
         const std::string name = std::string(e.kind == ActionKind::SEND_F ? "activation" : "gradient") +
                                  " mb" + std::to_string(e.microbatch);
         ++flow_id;
-        events.push_back({{"ph", "s"}, {"id", flow_id}, {"name", name}, {"cat", "p2p"},
-                          {"pid", e.rank}, {"tid", kCommTid}, {"ts", e.start_us}});
-        events.push_back({{"ph", "f"}, {"bp", "e"}, {"id", flow_id}, {"name", name}, {"cat", "p2p"},
-                          {"pid", rv.rank}, {"tid", kCommTid}, {"ts", rv.start_us}});
+        emit(json{{"ph", "s"}, {"id", flow_id}, {"name", name}, {"cat", "p2p"},
+                  {"pid", e.rank}, {"tid", kCommTid}, {"ts", e.start_us}});
+        emit(json{{"ph", "f"}, {"bp", "e"}, {"id", flow_id}, {"name", name}, {"cat", "p2p"},
+                  {"pid", rv.rank}, {"tid", kCommTid}, {"ts", rv.start_us}});
     }
     for (const auto& s : tl.memory) {
-        events.push_back({{"ph", "C"}, {"name", "memory"}, {"pid", s.rank}, {"ts", s.time_us},
-                          {"args", {{"params", s.params}, {"grads", s.grads},
-                                    {"optimizer", s.optimizer}, {"activations", s.activations},
-                                    {"workspace", s.workspace}}}});
+        emit(json{{"ph", "C"}, {"name", "memory"}, {"pid", s.rank}, {"ts", s.time_us},
+                  {"args", {{"params", s.params}, {"grads", s.grads}, {"optimizer", s.optimizer},
+                            {"activations", s.activations}, {"workspace", s.workspace}}}});
     }
-    return {{"traceEvents", std::move(events)},
-            {"displayTimeUnit", "ms"},
-            {"pipelab", {{"version", 1}, {"meta", meta_to_json(tl.meta)}}}};
+}
+
+json trace_footer(const Timeline& tl) { return {{"version", 1}, {"meta", meta_to_json(tl.meta)}}; }
+}  // namespace
+
+json timeline_to_chrome_trace(const Timeline& tl) {
+    json events = json::array();
+    for_each_trace_event(tl, [&](json&& e) { events.push_back(std::move(e)); });
+    return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}, {"pipelab", trace_footer(tl)}};
 }
 
 namespace {
@@ -118,13 +128,15 @@ template <typename T>
 void read_int_array(const json& meta, const char* key, std::vector<T>& out) {
     if (!meta.contains(key)) return;
     const json& a = meta.at(key);
-    if (!a.is_array()) throw TraceError(std::string("trace: pipelab.meta.") + key + " must be an array");
+    if (!a.is_array() || a.size() > static_cast<std::size_t>(kMaxRanks) * kMaxChunksPerRank + 1)
+        throw TraceError(std::string("trace: pipelab.meta.") + key + " must be an array of at most " +
+                         std::to_string(kMaxRanks * kMaxChunksPerRank + 1) + " entries");
     out.clear();
     for (const auto& v : a) {
         if constexpr (std::is_same_v<T, std::string>) {
             if (!v.is_string()) throw TraceError(std::string("trace: pipelab.meta.") + key + " must hold strings");
-        } else if (!v.is_number_integer()) {
-            throw TraceError(std::string("trace: pipelab.meta.") + key + " must hold integers");
+        } else if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000) {
+            throw TraceError(std::string("trace: pipelab.meta.") + key + " must hold integers in 0..1000000");
         }
         out.push_back(v.get<T>());
     }
@@ -163,6 +175,8 @@ Timeline timeline_from_chrome_trace(const json& trace) {
             e.kind = *k;
             e.chunk = rd.integer(args, "chunk", "args.");
             e.microbatch = rd.integer(args, "microbatch", "args.");
+            if (e.chunk >= kMaxRanks * kMaxChunksPerRank) rd.fail("args.chunk " + std::to_string(e.chunk) + " is out of range");
+            if (e.microbatch >= kMaxMicrobatches) rd.fail("args.microbatch " + std::to_string(e.microbatch) + " is out of range");
             e.start_us = rd.number(ev, "ts");
             const double dur = rd.number(ev, "dur");
             if (dur < 0) rd.fail("\"dur\" must be >= 0");
@@ -215,11 +229,25 @@ Timeline timeline_from_chrome_trace(const json& trace) {
         const json& pl = trace.at("pipelab");
         const json meta = pl.is_object() ? pl.value("meta", json::object()) : json::object();
         if (!meta.is_object()) throw TraceError("trace: \"pipelab.meta\" must be an object");
-        m.schedule = meta.value("schedule", m.schedule);
-        m.backend = meta.value("backend", m.backend);
-        m.stages = std::max(meta.value("stages", m.stages), n_ranks);
-        m.microbatches = meta.value("microbatches", m.microbatches);
-        m.chunks = meta.value("chunks", m.chunks);
+        const auto text = [&](const char* key, std::string& out) {
+            if (!meta.contains(key)) return;
+            if (!meta.at(key).is_string()) throw TraceError(std::string("trace: pipelab.meta.") + key + " must be a string");
+            out = meta.at(key).get<std::string>();
+        };
+        const auto count = [&](const char* key, int& out, int hi) {
+            if (!meta.contains(key)) return;
+            const json& v = meta.at(key);
+            if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > hi)
+                throw TraceError(std::string("trace: pipelab.meta.") + key + " must be an integer in 1.." +
+                                 std::to_string(hi) + ", got " + v.dump());
+            out = v.get<int>();
+        };
+        text("schedule", m.schedule);
+        text("backend", m.backend);
+        count("stages", m.stages, kMaxRanks);
+        m.stages = std::max(m.stages, n_ranks);
+        count("microbatches", m.microbatches, kMaxMicrobatches);
+        count("chunks", m.chunks, kMaxChunksPerRank);
         read_int_array(meta, "chunk_rank", m.chunk_rank);
         read_int_array(meta, "bounds", m.bounds);
         read_int_array(meta, "devices", m.devices);
@@ -236,11 +264,30 @@ Timeline timeline_from_chrome_trace(const json& trace) {
     return tl;
 }
 
+// Streams event by event (a large run never exists as one JSON document in memory) into
+// a temporary file renamed over `path` at the end, so a failure leaves no half trace.
 void write_chrome_trace(const Timeline& tl, const std::string& path) {
-    std::ofstream out(path);
-    if (!out) throw TraceError("cannot write trace to " + path);
-    out << timeline_to_chrome_trace(tl).dump() << '\n';
-    if (!out) throw TraceError("error while writing trace to " + path);
+    const std::string tmp = path + ".part";
+    {
+        std::ofstream out(tmp);
+        if (!out) throw TraceError("cannot write trace to " + path);
+        out << "{\"traceEvents\":[\n";
+        bool first = true;
+        for_each_trace_event(tl, [&](json&& e) {
+            out << (first ? "" : ",\n") << e.dump();
+            first = false;
+        });
+        out << "\n],\"displayTimeUnit\":\"ms\",\"pipelab\":" << trace_footer(tl).dump() << "}\n";
+        if (!out) {
+            out.close();
+            std::remove(tmp.c_str());
+            throw TraceError("error while writing trace to " + path);
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw TraceError("cannot write trace to " + path);
+    }
 }
 
 Timeline read_chrome_trace(const std::string& path) {

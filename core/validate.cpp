@@ -13,7 +13,7 @@ struct Positions {
     int n_mb = 0;
     std::vector<int> pos[kNumActionKinds];  // index (chunk * n_mb + mb) -> action index
     int& at(ActionKind k, int chunk, int mb) {
-        return pos[static_cast<int>(k)][static_cast<std::size_t>(chunk * n_mb + mb)];
+        return pos[static_cast<int>(k)][static_cast<std::size_t>(chunk) * n_mb + mb];
     }
 };
 
@@ -125,10 +125,10 @@ private:
                 if (b && (i || w))
                     return error(r, m_pos.at(w ? ActionKind::W : ActionKind::I, c, mb),
                                  who + " has both a full backward B and a split I/W");
-                if (!b && !i) return error(r, end, who + " has no backward (B, or I then W)");
-                if (i && !w) return error(r, end, who + " has I but no W");
                 if (w && !i)
                     return error(r, m_pos.at(ActionKind::W, c, mb), who + " has W but no I");
+                if (!b && !i) return error(r, end, who + " has no backward (B, or I then W)");
+                if (i && !w) return error(r, end, who + " has I but no W");
                 // Each boundary crossing needs its send and its receive.
                 if (remote(c, c + 1)) {
                     // A receive waiting for a send that never comes is reported at the receive.
@@ -217,9 +217,9 @@ private:
     std::pair<int, int> matching_send(const Action& a) const {
         if (a.kind == ActionKind::RECV_F)
             return {m_s.rank_of(a.chunk - 1), m_pos.pos[static_cast<int>(ActionKind::SEND_F)]
-                                                  [static_cast<std::size_t>((a.chunk - 1) * m_pos.n_mb + a.microbatch)]};
+                                                  [static_cast<std::size_t>(a.chunk - 1) * m_pos.n_mb + a.microbatch]};
         return {m_s.rank_of(a.chunk + 1), m_pos.pos[static_cast<int>(ActionKind::SEND_B)]
-                                              [static_cast<std::size_t>((a.chunk + 1) * m_pos.n_mb + a.microbatch)]};
+                                              [static_cast<std::size_t>(a.chunk + 1) * m_pos.n_mb + a.microbatch]};
     }
 
     // Every recv has its send; then run all ranks in order to prove no circular wait.

@@ -117,6 +117,16 @@ private slots:
         QTest::newRow("empty stage") << QStringList{"simulate", "--boundaries", "1,1,4"} << ""
                                      << "\"pipeline.boundaries\": chunk 1 is empty";
         QTest::newRow("validate needs file") << QStringList{"validate"} << "" << "validate needs --schedule-file";
+        QTest::newRow("trailing comma") << QStringList{"simulate", "--boundaries", "3,6,"} << ""
+                                        << "--boundaries: expected an integer, got \"\"";
+        QTest::newRow("bad width before any output") << QStringList{"simulate", "--width", "5"} << ""
+                                                     << "--width must be in 10..10000, got 5";
+        QTest::newRow("too many actions") << QStringList{"simulate", "--stages", "512", "--microbatches", "65536"} << ""
+                                          << "exceeds PipeLab's limit";
+        QTest::newRow("model too large") << QStringList{"simulate"}
+                                         << R"({"model": {"d_model": 65536, "heads": 1024, "seq_len": 65536, "microbatch_size": 65536}})"
+                                         << "would take";
+        QTest::newRow("directory as config") << QStringList{"simulate", "--config", "/tmp"} << "" << "cannot read config file";
     }
     void badInputExits2() {
         QFETCH(QStringList, args);

@@ -25,6 +25,7 @@ constexpr int kSaved = 256;  // floats saved per (chunk, microbatch)
 struct FakeStage : StageCompute {
     int n_chunks = 1;
     std::vector<int> w_calls;
+    int optimizer_calls = 0;
     std::function<void(ActionKind, int, int)> hook;  // failure / delay injection
 
     explicit FakeStage(int chunks) : n_chunks(chunks), w_calls(static_cast<std::size_t>(chunks), 0) {}
@@ -57,7 +58,7 @@ struct FakeStage : StageCompute {
         if (scratch[0] != 1.0f) throw std::runtime_error("gradient corrupted in transit");
         ++w_calls[static_cast<std::size_t>(c)];
     }
-    void optimizer_step(int) override {}
+    void optimizer_step(int) override { ++optimizer_calls; }
 };
 
 struct Run {
@@ -141,9 +142,10 @@ private slots:
                 for (int r = 0; r < 4; ++r) {
                     const int held = kind == ScheduleKind::GPipe ? m : std::min(4 - r, m);
                     QCOMPARE(st.ranks[r].peak_inflight_microbatches, held);
-                    // Saved activations of `held` microbatches, plus at most a few boundary buffers.
+                    // Saved activations of `held` microbatches, plus boundary buffers: a few of
+                    // the rank's own and at most m waiting in its mailbox.
                     const std::int64_t peak = st.ranks[r].peak_activation_bytes;
-                    QVERIFY2(peak >= held * per_mb && peak <= held * per_mb + 4 * kN * 4,
+                    QVERIFY2(peak >= held * per_mb && peak <= held * per_mb + (m + 4) * kN * 4,
                              qPrintable(QString("m=%1 rank %2 peak %3").arg(m).arg(r).arg(peak)));
                 }
             }
@@ -166,6 +168,56 @@ private slots:
                      e.what());
         }
         QVERIFY(std::chrono::steady_clock::now() - t0 < 2s);
+    }
+
+    // Rank 1 finishes its actions long before rank 0 fails on its last one: nobody steps
+    // the optimizer, so a failed step leaves the model as it was.
+    void failedStepUpdatesNobody() {
+        const Schedule s = split_backward(make_schedule({ScheduleKind::OneFOneB, 2, 4, 1}, 8), true);
+        Run run(s);
+        run.owned[0]->hook = [](ActionKind k, int c, int mb) {
+            if (k == ActionKind::W && c == 0 && mb == 3) {
+                std::this_thread::sleep_for(50ms);
+                throw std::runtime_error("late failure");
+            }
+        };
+        QVERIFY_THROWS_EXCEPTION(ExecutorError, execute_step(s, run.stages, 1, {}, nullptr));
+        QCOMPARE(run.owned[0]->optimizer_calls, 0);
+        QCOMPARE(run.owned[1]->optimizer_calls, 0);
+        // A clean step steps every rank once.
+        run.owned[0]->hook = nullptr;
+        execute_step(s, run.stages, 2, {}, nullptr);
+        QCOMPARE(run.owned[0]->optimizer_calls, 1);
+        QCOMPARE(run.owned[1]->optimizer_calls, 1);
+    }
+
+    // Buffers sent to a slow rank count on that rank while they wait in its mailbox.
+    void mailboxBytesCountOnTheReceiver() {
+        const Schedule s = make_schedule({ScheduleKind::GPipe, 2, 8, 1}, 8);
+        Run run(s);
+        run.owned[1]->hook = [](ActionKind k, int, int) {
+            if (k == ActionKind::F) std::this_thread::sleep_for(20ms);
+        };
+        const Timeline tl = execute_step(s, run.stages, 1, {}, nullptr).timeline;
+        // After rank 1's first forward, rank 0 has long sent all 8 activations: one is in
+        // rank 1's inbox, six more wait in its mailbox, on top of microbatch 0's saved state.
+        std::int64_t most = 0;
+        for (const auto& m : tl.memory)
+            if (m.rank == 1 && m.activations <= 2 * kSaved * 4 + 8 * kN * 4) most = std::max(most, m.activations);
+        QVERIFY2(most >= kSaved * 4 + 7 * kN * 4, qPrintable(QString::number(most)));
+    }
+
+    void splitBackwardRunsIThenW() {
+        // B split into I + W with every W deferred to the end of its rank's list.
+        const Schedule s = split_backward(make_schedule({ScheduleKind::OneFOneB, 3, 4, 1}, 8), true);
+        QVERIFY(!validate_schedule(s));
+        Run run(s);
+        const StepOutcome o = execute_step(s, run.stages, 1, {}, nullptr);
+        QCOMPARE(o.loss, expected_loss(3, 4));
+        for (int r = 0; r < 3; ++r) QCOMPARE(run.owned[r]->w_calls[r], 4);
+        // Deferring W keeps every microbatch's activations until the end: all 4 held.
+        const Stats st = compute_stats(o.timeline);
+        for (int r = 0; r < 3; ++r) QCOMPARE(st.ranks[r].peak_inflight_microbatches, 4);
     }
 
     void nanCheck() {

@@ -77,6 +77,16 @@ private slots:
         QCOMPARE(compute_text(s.ranks[0]), text(one_f_one_b_order(2, 2).ranks[0]));
     }
 
+    void splitBackwardPass() {
+        const Schedule s = add_send_recv(one_f_one_b_order(2, 2));
+        QCOMPARE(text(split_backward(s, false).ranks[0]),
+                 std::string("0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0I0 0W0 0RECV_B1 0I1 0W1"));
+        QCOMPARE(text(split_backward(s, true).ranks[1]),
+                 std::string("1RECV_F0 1F0 1I0 1SEND_B0 1RECV_F1 1F1 1I1 1SEND_B1 1W0 1W1"));
+        QVERIFY(!validate_schedule(split_backward(s, true)));
+        QVERIFY(!validate_schedule(split_backward(make_schedule({ScheduleKind::Interleaved, 4, 8, 2}, 16), true)));
+    }
+
     void everyGeneratedScheduleValidates() {
         int checked = 0;
         for (int p = 1; p <= 8; ++p)

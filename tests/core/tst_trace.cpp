@@ -37,7 +37,8 @@ private slots:
     void roundTripPreservesEverything() {
         QFETCH(int, kind);
         QFETCH(int, chunks);
-        const Timeline tl = sample_timeline(ScheduleKind(kind), chunks);
+        Timeline tl = sample_timeline(ScheduleKind(kind), chunks);
+        for (auto& m : tl.memory) m.workspace = 4096 + m.rank;  // real backends fill this one
         const Timeline back = timeline_from_chrome_trace(json::parse(timeline_to_chrome_trace(tl).dump()));
         QCOMPARE(back.meta, tl.meta);
         QCOMPARE(back.events.size(), tl.events.size());
@@ -53,6 +54,7 @@ private slots:
             QCOMPARE(back.memory[i].rank, tl.memory[i].rank);
             QVERIFY(close(back.memory[i].time_us, tl.memory[i].time_us));
             QCOMPARE(back.memory[i].activations, tl.memory[i].activations);
+            QCOMPARE(back.memory[i].workspace, tl.memory[i].workspace);
             QCOMPARE(back.memory[i].total(), tl.memory[i].total());
         }
     }
@@ -105,6 +107,13 @@ private slots:
         QTest::newRow("huge pid") << R"({"traceEvents": [{"ph": "X", "pid": 999999, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
                                   << "trace event #0: \"pid\" 999999 is not a rank";
         QTest::newRow("ph not string") << R"({"traceEvents": [{"ph": 1}]})" << "trace event #0: \"ph\" must be a string";
+        const QString ok_event = R"({"ph": "X", "pid": 0, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}})";
+        QTest::newRow("meta stages huge") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"stages": 2000000000}}})"
+                                          << "pipelab.meta.stages must be an integer in 1..1024";
+        QTest::newRow("meta schedule not text") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"schedule": 3}}})"
+                                                << "pipelab.meta.schedule must be a string";
+        QTest::newRow("meta bounds huge") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"bounds": [0, 4294967296]}}})"
+                                          << "pipelab.meta.bounds must hold integers in 0..1000000";
     }
     void importErrorsNameTheEvent() {
         QFETCH(QString, trace);

@@ -71,9 +71,15 @@ private slots:
         QTest::newRow("send across no boundary")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0SEND_B0" << kGood1 << 0 << 8
             << "no rank boundary before chunk 0";
-        QTest::newRow("W without I")
+        QTest::newRow("B and W both")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0W1" << kGood1 << 0 << 8
             << "has both a full backward B and a split I/W";
+        QTest::newRow("W without I")
+            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1" << kGood1 << 0 << 7
+            << "chunk 0 microbatch 1 has W but no I";
+        QTest::newRow("I without W")
+            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0I1" << kGood1 << 0 << 8
+            << "chunk 0 microbatch 1 has I but no W";
         QTest::newRow("W before I")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1 0I1" << kGood1 << 0 << 7
             << "weight gradient before I";
