@@ -1,7 +1,8 @@
 // pipelab: the desktop app. `pipelab [CONFIG.json]` opens a config ready to run (and
 // runs it: the simulator answers at once). `--screenshot OUT.png` saves the window after
 // the first run and quits (docs, visual checks); `--compare OTHER.json` also runs OTHER
-// and shows both on the Compare tab; `--dark` uses the dark palette.
+// and shows both on the Compare tab; `--reveal K` shows the first K actions (step-through);
+// `--dark` uses the dark palette.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTabWidget>
@@ -12,6 +13,7 @@
 #include "ui/main_window.h"
 #include "ui/run_controller.h"
 #include "ui/run_history_model.h"
+#include "ui/step_bar.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -29,10 +31,12 @@ int main(int argc, char** argv) {
     const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("Also run this config and compare."),
                                      QStringLiteral("OTHER.json"));
     const QCommandLineOption trace(QStringLiteral("trace"), QStringLiteral("Open a PipeLab Chrome trace."), QStringLiteral("TRACE.json"));
+    const QCommandLineOption reveal(QStringLiteral("reveal"), QStringLiteral("Step-through: show only the first K actions."),
+                                    QStringLiteral("K"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark palette."));
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for screenshots."), QStringLiteral("WxH"),
                                   QStringLiteral("1600x1000"));
-    parser.addOptions({shot, compare, trace, dark, size});
+    parser.addOptions({shot, compare, trace, reveal, dark, size});
     parser.process(app);
 
     pipelab::ui::MainWindow w;
@@ -41,6 +45,10 @@ int main(int argc, char** argv) {
     if (parser.isSet(shot) && wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
     w.show();
 
+    if (parser.isSet(reveal)) {
+        const int k = parser.value(reveal).toInt();
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, k] { w.stepBar()->setShown(k); });
+    }
     const QString shotPath = parser.value(shot);
     if (!shotPath.isEmpty()) {
         // Counts runs shown; with --compare the picture waits for the second one.

@@ -1,0 +1,113 @@
+#pragma once
+// The desktop app's window: experiment panel (left), Gantt + memory chart with the
+// step-through bar, the compare tab, the partition editor (bottom), statistics and run
+// history (right), and the non-modal error banner. File operations are public methods
+// taking paths (menus only add the file dialogs), so tests drive them without dialogs.
+#include <QMainWindow>
+
+#include "ui/run_record.h"
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QMenu;
+class QTabWidget;
+class QTableView;
+class QTimer;
+
+namespace pipelab::ui {
+
+class CompareView;
+class ErrorBanner;
+class ExperimentDoc;
+class ExperimentPanel;
+class PartitionEditor;
+class RunController;
+class RunHistoryModel;
+class StatsPanel;
+class StepBar;
+class TimelineChart;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Files. Each returns false and shows the reason in the banner on failure.
+    bool openConfig(const QString& path);
+    bool saveConfig(const QString& path);
+    bool openTrace(const QString& path);
+    bool exportCharts(const QString& path, int width = 1600, int height = 1000);
+    bool exportTrace(const QString& path);
+
+    void run();
+    void cancelRun();
+    void showRun(const RunPtr& run);
+    void compareRuns(int rowA, int rowB);
+    void setDarkPalette(bool dark);
+
+    RunPtr currentRun() const { return m_current; }
+    ExperimentDoc* doc() const { return m_doc; }
+    RunController* controller() const { return m_controller; }
+    TimelineChart* chart() const { return m_chart; }
+    PartitionEditor* partitionEditor() const { return m_editor; }
+    ErrorBanner* banner() const { return m_banner; }
+    RunHistoryModel* history() const { return m_history; }
+    StatsPanel* statsPanel() const { return m_stats; }
+    CompareView* compareView() const { return m_compare; }
+    StepBar* stepBar() const { return m_stepBar; }
+    ExperimentPanel* experimentPanel() const { return m_panel; }
+    QTabWidget* tabs() const { return m_tabs; }
+
+signals:
+    void runDisplayed(const pipelab::ui::RunPtr& run);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildActions();
+    void buildLayout();
+    void onDocChanged();
+    void onFinished(quint64 job, const RunPtr& run);
+    void onFailed(quint64 job, const QString& message);
+    void addRecent(const QString& path);
+    void rebuildRecentMenu();
+    void updateTitle();
+    void updateEditorTitle();
+    // Menu entry points: a file dialog, then the method above.
+    void openConfigDialog();
+    void saveConfigDialog();
+    void openTraceDialog();
+    void exportChartsDialog();
+    void exportTraceDialog();
+
+    ExperimentDoc* m_doc;
+    RunController* m_controller;
+    RunHistoryModel* m_history;
+    ExperimentPanel* m_panel = nullptr;
+    TimelineChart* m_chart = nullptr;
+    PartitionEditor* m_editor = nullptr;
+    StatsPanel* m_stats = nullptr;
+    CompareView* m_compare = nullptr;
+    StepBar* m_stepBar = nullptr;
+    ErrorBanner* m_banner = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    QTableView* m_historyView = nullptr;
+    QComboBox* m_memoryMode = nullptr;
+    QLabel* m_editorTitle = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_runAct = nullptr;
+    QAction* m_cancelAct = nullptr;
+    QAction* m_darkAct = nullptr;
+    QTimer* m_rerunTimer = nullptr;
+    RunPtr m_current;
+};
+
+// Per-layer cost (F + B, us per microbatch) as measured by a real run: each chunk's
+// measured compute time spread over its layers in proportion to the cost model. Empty
+// for simulated runs (the cost model is the truth there) or when the shapes differ.
+std::vector<double> measuredLayerCosts(const RunRecord& run);
+
+}  // namespace pipelab::ui

@@ -1,0 +1,166 @@
+// MainWindow: files (configs, traces, exports), recent files and window state.
+#include <QCloseEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QStatusBar>
+#include <QUndoStack>
+
+#include <nlohmann/json.hpp>
+
+#include "core/stats.h"
+#include "core/trace_io.h"
+#include "ui/app_settings.h"
+#include "ui/chart_export.h"
+#include "ui/error_banner.h"
+#include "ui/experiment_doc.h"
+#include "ui/experiment_panel.h"
+#include "ui/main_window.h"
+#include "ui/run_history_model.h"
+#include "ui/timeline_chart.h"
+
+namespace pipelab::ui {
+
+bool MainWindow::openConfig(const QString& path) {
+    RunConfig cfg;
+    try {
+        cfg = load_run_config(path.toStdString());
+    } catch (const std::exception& e) {
+        // Keep the current experiment: a bad file must not destroy work.
+        m_banner->showError(tr("Cannot open config %1: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
+        return false;
+    }
+    m_doc->setFilePath(path);
+    m_doc->reset(cfg);  // signals changed(): reruns when "rerun on change" is on
+    m_banner->clear();
+    addRecent(path);
+    updateTitle();
+    statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::saveConfig(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
+        m_banner->showError(tr("Cannot save %1: %2").arg(path, f.errorString()));
+        return false;
+    }
+    f.write(QByteArray::fromStdString(run_config_to_json(m_doc->config()).dump(2) + "\n"));
+    f.close();
+    m_doc->setFilePath(path);
+    m_doc->undoStack()->setClean();
+    addRecent(path);
+    updateTitle();
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::openTrace(const QString& path) {
+    RunRecord rec;
+    try {
+        rec.timeline = read_chrome_trace(path.toStdString());
+        rec.stats = compute_stats(rec.timeline);
+    } catch (const std::exception& e) {
+        m_banner->showError(tr("Cannot open trace %1: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
+        return false;
+    }
+    rec.source = path;
+    m_banner->clear();
+    showRun(m_history->add(std::move(rec)));
+    addRecent(path);
+    statusBar()->showMessage(tr("Opened trace %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::exportCharts(const QString& path, int width, int height) {
+    if (!m_current) {
+        m_banner->showError(tr("Nothing to export yet: run an experiment first."));
+        return false;
+    }
+    const QString err = exportChart(m_chart, path, width, height);
+    if (!err.isEmpty()) {
+        m_banner->showError(err);
+        return false;
+    }
+    statusBar()->showMessage(tr("Exported %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::exportTrace(const QString& path) {
+    if (!m_current) {
+        m_banner->showError(tr("Nothing to export yet: run an experiment first."));
+        return false;
+    }
+    const QString err = ui::exportTrace(m_current->timeline, path);
+    if (!err.isEmpty()) {
+        m_banner->showError(err);
+        return false;
+    }
+    statusBar()->showMessage(tr("Exported trace %1 (open it in Perfetto)").arg(path), 5000);
+    return true;
+}
+
+void MainWindow::addRecent(const QString& path) {
+    QStringList list = settings::recentFiles.value();
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    list.removeAll(abs);
+    list.prepend(abs);
+    while (list.size() > settings::kMaxRecent) list.removeLast();
+    settings::recentFiles.setValue(list);
+    settings::lastDir.setValue(QFileInfo(abs).absolutePath());
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList list = settings::recentFiles.value();
+    for (const QString& path : list) {
+        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] {
+            // Traces and configs are both .json: a trace has "traceEvents".
+            QFile f(path);
+            const bool isTrace = f.open(QIODevice::ReadOnly) && f.read(1 << 16).contains("\"traceEvents\"");
+            if (isTrace) openTrace(path);
+            else openConfig(path);
+        })->setToolTip(path);
+    }
+    m_recentMenu->setEnabled(!list.isEmpty());
+}
+
+void MainWindow::openConfigDialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open experiment config"), settings::lastDir.value(),
+                                                      tr("Experiment config (*.json)"));
+    if (!path.isEmpty()) openConfig(path);
+}
+
+void MainWindow::saveConfigDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment config"), settings::lastDir.value(),
+                                                      tr("Experiment config (*.json)"));
+    if (!path.isEmpty()) saveConfig(path);
+}
+
+void MainWindow::openTraceDialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open PipeLab Chrome trace"), settings::lastDir.value(),
+                                                      tr("Chrome trace (*.json)"));
+    if (!path.isEmpty()) openTrace(path);
+}
+
+void MainWindow::exportChartsDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), settings::lastDir.value(),
+                                                      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+    if (!path.isEmpty()) exportCharts(path);
+}
+
+void MainWindow::exportTraceDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Chrome trace"), settings::lastDir.value(),
+                                                      tr("Chrome trace (*.json)"));
+    if (!path.isEmpty()) exportTrace(path);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    settings::windowGeometry.setValue(saveGeometry());
+    settings::windowState.setValue(saveState());
+    QMainWindow::closeEvent(event);
+}
+
+}  // namespace pipelab::ui

@@ -1,0 +1,77 @@
+#include "ui/stats_panel.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QTableView>
+#include <QTransposeProxyModel>
+#include <QVBoxLayout>
+
+#include "ui/kind_style.h"
+#include "ui/rank_stats_model.h"
+#include "ui/run_record.h"
+
+namespace pipelab::ui {
+
+QString bubbleFormulaText(const Stats& st) {
+    if (!st.bubble_formula) return QObject::tr("no closed form for %1").arg(QString::fromStdString(st.schedule));
+    QString vars = QStringLiteral("p = %1, m = %2").arg(st.stages).arg(st.microbatches);
+    if (st.chunks > 1) vars += QStringLiteral(", v = %1").arg(st.chunks);
+    return QStringLiteral("%1 with %2 \u2192 %3 %")
+        .arg(QString::fromStdString(st.bubble_formula_text), vars)
+        .arg(100 * *st.bubble_formula, 0, 'f', 2);
+}
+
+StatsPanel::StatsPanel(QWidget* parent)
+    : QWidget(parent), m_summary(new QLabel(this)), m_table(new QTableView(this)), m_model(new RankStatsModel(this)) {
+    m_summary->setTextFormat(Qt::RichText);
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Transposed: one column per stage, one row per figure, so a narrow side panel
+    // shows every figure of a 4- or 8-stage run without scrolling sideways.
+    auto* transposed = new QTransposeProxyModel(this);
+    transposed->setSourceModel(m_model);
+    m_table->setModel(transposed);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectColumns);
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_table->setRowHidden(RankStatsModel::Rank, true); });
+    m_table->setAlternatingRowColors(true);
+    auto* lay = new QVBoxLayout(this);
+    lay->addWidget(m_summary);
+    lay->addWidget(m_table, 1);
+    setRun(nullptr);
+}
+
+void StatsPanel::setRun(const RunRecord* run) {
+    if (!run) {
+        m_summary->setText(tr("<i>No run yet. Press Run (Ctrl+R).</i>"));
+        m_model->clear();
+        return;
+    }
+    const Stats& st = run->stats;
+    double peak = 0;
+    int peakRank = 0;
+    for (const RankStats& r : st.ranks)
+        if (static_cast<double>(r.peak_memory_bytes) > peak) {
+            peak = static_cast<double>(r.peak_memory_bytes);
+            peakRank = r.rank;
+        }
+    QString html = QStringLiteral("<table cellspacing=2>");
+    auto row = [&html](const QString& k, const QString& v) {
+        html += QStringLiteral("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(k, v);
+    };
+    row(tr("step time"), QStringLiteral("<span style='font-size:large'><b>%1</b></span>").arg(formatMs(st.step_time_us)));
+    row(tr("bubble"), tr("<b>%1 %</b> measured (idle / ranks \u00d7 step)").arg(100 * st.bubble_fraction, 0, 'f', 2));
+    row(tr("formula"), bubbleFormulaText(st));
+    row(tr("imbalance"), tr("%1 % (slowest stage's busy time over the mean)").arg(100 * st.imbalance, 0, 'f', 1));
+    row(tr("peak memory"), tr("%1 on stage %2").arg(formatMiB(peak)).arg(peakRank));
+    row(tr("backend"), QString::fromStdString(run->timeline.meta.backend) +
+                           (run->losses.empty() ? QString() : tr(", loss %1").arg(run->losses.back(), 0, 'f', 4)));
+    html += QStringLiteral("</table>");
+    m_summary->setText(html);
+    m_model->setRun(st, run->timeline.meta);
+}
+
+QString StatsPanel::summaryText() const { return m_summary->text(); }
+
+}  // namespace pipelab::ui

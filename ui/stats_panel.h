@@ -1,0 +1,33 @@
+#pragma once
+// The run's figures: step time, the bubble measured beside the formula with p, m, v
+// written out, imbalance, and the per-rank table (utilisation, bubble, peak memory).
+#include <QWidget>
+
+#include "core/stats.h"
+
+class QLabel;
+class QTableView;
+
+namespace pipelab::ui {
+
+class RankStatsModel;
+struct RunRecord;
+
+class StatsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit StatsPanel(QWidget* parent = nullptr);
+    void setRun(const RunRecord* run);  // nullptr clears
+    RankStatsModel* model() const { return m_model; }
+    QString summaryText() const;
+
+private:
+    QLabel* m_summary;
+    QTableView* m_table;
+    RankStatsModel* m_model;
+};
+
+// "(p-1)/(m+p-1) with p = 4, m = 8: 3/11 = 27.27 %" or "no closed form" text.
+QString bubbleFormulaText(const Stats& st);
+
+}  // namespace pipelab::ui
