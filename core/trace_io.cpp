@@ -3,6 +3,7 @@
 #include "core/schedule.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <cstdio>
@@ -111,10 +112,15 @@ struct Reader {
             fail(std::string("missing \"") + where + key + "\"");
         return obj.at(key);
     }
+    // Times in µs and byte counts: finite and below 1e15 (31 years, or a petabyte), so
+    // that sums of them stay finite and fit the int64 fields.
     double number(const json& obj, const char* key, const char* where = "") const {
         const json& v = field(obj, key, where);
         if (!v.is_number()) fail(std::string("\"") + where + key + "\" must be a number");
-        return v.get<double>();
+        const double x = v.get<double>();
+        if (!std::isfinite(x) || std::abs(x) > 1e15)
+            fail(std::string("\"") + where + key + "\" must be a finite number within +-1e15, got " + v.dump());
+        return x;
     }
     int integer(const json& obj, const char* key, const char* where = "") const {
         const json& v = field(obj, key, where);
@@ -189,7 +195,9 @@ Timeline timeline_from_chrome_trace(const json& trace) {
             if (s.rank >= kMaxRanks) rd.fail("\"pid\" " + std::to_string(s.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) + ")");
             s.time_us = rd.number(ev, "ts");
             const auto bytes = [&](const char* key) {
-                return static_cast<std::int64_t>(rd.number(args, key, "args."));
+                const double x = rd.number(args, key, "args.");
+                if (x < 0) rd.fail(std::string("\"args.") + key + "\" must be >= 0");
+                return static_cast<std::int64_t>(x);
             };
             s.params = bytes("params");
             s.grads = bytes("grads");

@@ -108,6 +108,10 @@ private slots:
                                   << "trace event #0: \"pid\" 999999 is not a rank";
         QTest::newRow("ph not string") << R"({"traceEvents": [{"ph": 1}]})" << "trace event #0: \"ph\" must be a string";
         const QString ok_event = R"({"ph": "X", "pid": 0, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}})";
+        QTest::newRow("infinite time") << R"({"traceEvents": [{"ph": "X", "pid": 0, "ts": 1e308, "dur": 1e308, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
+                                       << "trace event #0: \"ts\" must be a finite number within +-1e15";
+        QTest::newRow("negative bytes") << R"({"traceEvents": [)" + ok_event + R"(, {"ph": "C", "name": "memory", "pid": 0, "ts": 0, "args": {"params": -5, "grads": 0, "optimizer": 0, "activations": 0}}]})"
+                                        << "trace event #1: \"args.params\" must be >= 0";
         QTest::newRow("meta stages huge") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"stages": 2000000000}}})"
                                           << "pipelab.meta.stages must be an integer in 1..1024";
         QTest::newRow("meta schedule not text") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"schedule": 3}}})"
