@@ -41,6 +41,18 @@ std::string to_string(const Action& a);
 // Parses "0F3"; returns nullopt on anything else (no exceptions: loaders report errors).
 std::optional<Action> parse_action(std::string_view text);
 
+// The other half of a communication action, the one place that pairs them:
+// SEND_F(c, m) <-> RECV_F(c+1, m) and SEND_B(c, m) <-> RECV_B(c-1, m).
+// Precondition: is_comm(a.kind).
+inline Action comm_peer(const Action& a) {
+    switch (a.kind) {
+    case ActionKind::SEND_F: return {ActionKind::RECV_F, a.chunk + 1, a.microbatch};
+    case ActionKind::RECV_F: return {ActionKind::SEND_F, a.chunk - 1, a.microbatch};
+    case ActionKind::SEND_B: return {ActionKind::RECV_B, a.chunk - 1, a.microbatch};
+    default: return {ActionKind::SEND_B, a.chunk + 1, a.microbatch};  // RECV_B
+    }
+}
+
 inline bool is_compute(ActionKind k) { return k <= ActionKind::W; }
 inline bool is_comm(ActionKind k) { return k >= ActionKind::SEND_F && k < ActionKind::NUM_KINDS; }
 inline bool is_backward(ActionKind k) { return k == ActionKind::B || k == ActionKind::I; }

@@ -234,14 +234,13 @@ private:
     void receive(std::uint64_t k, const Action& a) {
         Buffer b;
         if (!m_boxes[m_rank].take(k, b, m_sh, m_opts.watchdog_s)) {
-            const bool act = a.kind == ActionKind::RECV_F;
-            const int src_chunk = act ? a.chunk - 1 : a.chunk + 1;
-            const int src = m_s.rank_of(src_chunk);
+            const Action send = comm_peer(a);
+            const int src = m_s.rank_of(send.chunk);
             const int at = m_sh.position[src].load();
             const auto& srow = m_s.ranks[static_cast<std::size_t>(src)];
             throw std::runtime_error(
                 "stalled: waited " + seconds(m_opts.watchdog_s) + " s for rank " + std::to_string(src) +
-                "'s " + to_string(Action{act ? ActionKind::SEND_F : ActionKind::SEND_B, src_chunk, a.microbatch}) +
+                "'s " + to_string(send) +
                 "; rank " + std::to_string(src) + " is at #" + std::to_string(at) +
                 (at < static_cast<int>(srow.size()) ? " (" + to_string(srow[static_cast<std::size_t>(at)]) + ")"
                                                     : std::string(" (finished)")));

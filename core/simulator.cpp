@@ -98,13 +98,12 @@ Timeline simulate(const Schedule& s, const Partition& part, const CostModel& cos
                 break;
             }
             case ActionKind::SEND_F:
-                arrive_f[slot(a.chunk + 1, a.microbatch)] = t + transfer;
-                wake(s.rank_of(a.chunk + 1));
+            case ActionKind::SEND_B: {
+                const Action recv = comm_peer(a);
+                (a.kind == ActionKind::SEND_F ? arrive_f : arrive_b)[slot(recv.chunk, recv.microbatch)] = t + transfer;
+                wake(s.rank_of(recv.chunk));
                 break;
-            case ActionKind::SEND_B:
-                arrive_b[slot(a.chunk - 1, a.microbatch)] = t + transfer;
-                wake(s.rank_of(a.chunk - 1));
-                break;
+            }
             case ActionKind::F:
                 end = t + c.f;
                 h.activations += c.activations;

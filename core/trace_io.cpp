@@ -56,8 +56,9 @@ void for_each_trace_event(const Timeline& tl, Emit&& emit) {
     // Receives by the (kind, chunk, microbatch) of the send they match, for flow arrows.
     std::map<std::tuple<ActionKind, int, int>, const TimelineEvent*> recv_of;
     for (const auto& e : tl.events) {
-        if (e.kind == ActionKind::RECV_F) recv_of[{ActionKind::SEND_F, e.chunk - 1, e.microbatch}] = &e;
-        if (e.kind == ActionKind::RECV_B) recv_of[{ActionKind::SEND_B, e.chunk + 1, e.microbatch}] = &e;
+        if (e.kind != ActionKind::RECV_F && e.kind != ActionKind::RECV_B) continue;
+        const Action send = comm_peer({e.kind, e.chunk, e.microbatch});
+        recv_of[{send.kind, send.chunk, send.microbatch}] = &e;
     }
     long long flow_id = 0;
     for (const auto& e : tl.events) {

@@ -15,6 +15,9 @@ struct Positions {
     int& at(ActionKind k, int chunk, int mb) {
         return pos[static_cast<int>(k)][static_cast<std::size_t>(chunk) * n_mb + mb];
     }
+    int at(ActionKind k, int chunk, int mb) const {
+        return pos[static_cast<int>(k)][static_cast<std::size_t>(chunk) * n_mb + mb];
+    }
 };
 
 class Validator {
@@ -215,11 +218,8 @@ private:
 
     // The send a receive waits for: (rank, index).
     std::pair<int, int> matching_send(const Action& a) const {
-        if (a.kind == ActionKind::RECV_F)
-            return {m_s.rank_of(a.chunk - 1), m_pos.pos[static_cast<int>(ActionKind::SEND_F)]
-                                                  [static_cast<std::size_t>(a.chunk - 1) * m_pos.n_mb + a.microbatch]};
-        return {m_s.rank_of(a.chunk + 1), m_pos.pos[static_cast<int>(ActionKind::SEND_B)]
-                                              [static_cast<std::size_t>(a.chunk + 1) * m_pos.n_mb + a.microbatch]};
+        const Action send = comm_peer(a);
+        return {m_s.rank_of(send.chunk), m_pos.at(send.kind, send.chunk, send.microbatch)};
     }
 
     // Every recv has its send; then run all ranks in order to prove no circular wait.
@@ -252,7 +252,7 @@ private:
                 }
                 ++pc[r];
                 if (a.kind == ActionKind::SEND_F || a.kind == ActionKind::SEND_B) {
-                    const int dst = m_s.rank_of(a.kind == ActionKind::SEND_F ? a.chunk + 1 : a.chunk - 1);
+                    const int dst = m_s.rank_of(comm_peer(a).chunk);
                     if (!queued[dst]) {
                         queued[dst] = 1;
                         work.push_back(dst);
