@@ -51,7 +51,7 @@ usage:
   pipelab-cli --help | --version
 
 overrides (take precedence over the config file):
-  --schedule gpipe|1f1b|interleaved   --stages P   --microbatches M   --chunks V
+  --schedule gpipe|1f1b|interleaved|zb   --stages P   --microbatches M   --chunks V
   --boundaries 3,6,9                  (interior layer cuts, stages*chunks-1 of them)
   --schedule-file FILE                (simulate: run this schedule JSON instead)
 

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 
 namespace pipelab {
 
 namespace {
-constexpr std::array<std::string_view, 3> kScheduleNames = {"gpipe", "1f1b", "interleaved"};
+constexpr std::array<std::string_view, 4> kScheduleNames = {"gpipe", "1f1b", "interleaved", "zb"};
 
 Schedule empty_schedule(std::string name, int p, int m, std::vector<int> chunk_rank) {
     Schedule s;
@@ -141,6 +142,44 @@ Schedule interleaved_order(int p, int m, int v) {
     return s;
 }
 
+Schedule zero_bubble_order(int p, int m) {
+    Schedule s = empty_schedule("zb", p, m, identity_ranks(p));
+    // Per rank: next microbatch to run F / I / W on, when the rank is free, and when each
+    // F and I finished (unit durations, free communication).
+    constexpr int kNever = std::numeric_limits<int>::max();
+    const auto P = static_cast<std::size_t>(p), M = static_cast<std::size_t>(m);
+    std::vector<int> nf(P, 0), ni(P, 0), nw(P, 0), free_at(P, 0);
+    std::vector<std::vector<int>> f_done(P, std::vector<int>(M, kNever)), i_done = f_done;
+    int finished = 0;
+    for (int t = 0; finished < p; ++t) {
+        if (t > 4 * (m + p) * 3) throw std::logic_error("zero_bubble_order: no progress");  // cannot happen
+        for (int r = 0; r < p; ++r) {
+            if (free_at[r] > t || nw[r] == m) continue;
+            auto& row = s.ranks[static_cast<std::size_t>(r)];
+            const int f = nf[r], i = ni[r], w = nw[r];
+            const bool i_ready = i < f && f_done[r][i] <= t && (r == p - 1 || i_done[r + 1][i] <= t);
+            const bool f_ready = f < m && (r == 0 || f_done[r - 1][f] <= t) && f - w < 2 * p - 1 - r;
+            const bool w_ready = w < i && i_done[r][w] <= t;
+            if (i_ready) {
+                row.push_back({ActionKind::I, r, i});
+                i_done[r][i] = t + 1;
+                ++ni[r];
+            } else if (f_ready) {
+                row.push_back({ActionKind::F, r, f});
+                f_done[r][f] = t + 1;
+                ++nf[r];
+            } else if (w_ready) {
+                row.push_back({ActionKind::W, r, w});
+                if (++nw[r] == m) ++finished;
+            } else {
+                continue;  // idle this unit
+            }
+            free_at[r] = t + 1;
+        }
+    }
+    return s;
+}
+
 Schedule add_send_recv(const Schedule& in) {
     Schedule out = in;
     const int last = in.n_chunks() - 1;
@@ -197,6 +236,7 @@ Schedule make_schedule(const ScheduleSpec& spec, int n_layers) {
         return add_send_recv(one_f_one_b_order(spec.stages, spec.microbatches));
     case ScheduleKind::Interleaved:
         return add_send_recv(interleaved_order(spec.stages, spec.microbatches, spec.chunks));
+    case ScheduleKind::ZeroBubble: return add_send_recv(zero_bubble_order(spec.stages, spec.microbatches));
     case ScheduleKind::NUM_SCHEDULES: break;
     }
     throw std::invalid_argument("unknown schedule");

@@ -8,9 +8,9 @@
 
 namespace pipelab {
 
-enum class ScheduleKind { GPipe, OneFOneB, Interleaved, NUM_SCHEDULES };
+enum class ScheduleKind { GPipe, OneFOneB, Interleaved, ZeroBubble, NUM_SCHEDULES };
 
-std::string_view to_string(ScheduleKind k);                  // "gpipe", "1f1b", "interleaved"
+std::string_view to_string(ScheduleKind k);  // "gpipe", "1f1b", "interleaved", "zb"
 std::optional<ScheduleKind> parse_schedule_kind(std::string_view name);
 std::string schedule_kind_names();                           // "gpipe, 1f1b, interleaved"
 
@@ -36,6 +36,14 @@ std::optional<SpecProblem> check_schedule_spec(const ScheduleSpec& spec, int n_l
 Schedule gpipe_order(int p, int m);
 Schedule one_f_one_b_order(int p, int m);
 Schedule interleaved_order(int p, int m, int v);
+// Zero bubble (after Qi et al., 2024): the backward split into I and W, and W moved into
+// the holes. Each rank runs, at every moment, an I if one is ready (it unblocks the rank
+// upstream), else a forward if rank r holds fewer than 2p-1-r microbatches, else a
+// pending W. The order is found by running that rule on unit-time F, I and W. With
+// m >= p and F = I = W it reaches ZB-H1's bubble, (p-1)(F+I-W) per rank, a third of
+// 1F1B's; the paper's hand-made H1 holds p microbatches, this greedy up to 2p-1-r
+// (ZB-H2's memory): the memory plot shows that price.
+Schedule zero_bubble_order(int p, int m);
 
 // Lowering pass: inserts RECV_F before each forward whose input comes from another rank,
 // SEND_F after each forward whose output goes to another rank, and likewise RECV_B/SEND_B

@@ -12,6 +12,12 @@ std::optional<double> bubble_formula(const std::string& schedule, int p, int m, 
     return std::nullopt;
 }
 
+double zero_bubble_formula(int p, int m, double f, double i, double w) {
+    const double bubble = std::max(0.0, (p - 1) * (f + i - w));
+    const double work = m * (f + i + w);
+    return work + bubble > 0 ? bubble / (work + bubble) : 0.0;
+}
+
 namespace {
 std::string formula_text(const std::string& schedule, int p, int m, int v) {
     const auto s = [](int x) { return std::to_string(x); };
@@ -19,6 +25,7 @@ std::string formula_text(const std::string& schedule, int p, int m, int v) {
         return "(p-1)/(m+p-1) = " + s(p - 1) + "/" + s(m + p - 1);
     if (schedule == "interleaved")
         return "(p-1)/(v*m+p-1) = " + s(p - 1) + "/" + s(v * m + p - 1);
+    if (schedule == "zb") return "(p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
     return "no closed form for " + schedule;
 }
 }  // namespace
@@ -61,6 +68,21 @@ Stats compute_stats(const Timeline& tl) {
         RankStats& rs = st.ranks[static_cast<std::size_t>(s.rank)];
         rs.peak_activation_bytes = std::max(rs.peak_activation_bytes, s.activations);
         rs.peak_memory_bytes = std::max(rs.peak_memory_bytes, s.total());
+    }
+
+    if (st.schedule == "zb") {
+        double sum[kNumActionKinds] = {};
+        int count[kNumActionKinds] = {};
+        for (const auto& e : tl.events) {
+            sum[static_cast<int>(e.kind)] += e.duration_us();
+            ++count[static_cast<int>(e.kind)];
+        }
+        const auto mean = [&](ActionKind k) {
+            const int c = count[static_cast<int>(k)];
+            return c ? sum[static_cast<int>(k)] / c : 0.0;
+        };
+        st.bubble_formula = zero_bubble_formula(st.stages, st.microbatches, mean(ActionKind::F),
+                                                 mean(ActionKind::I), mean(ActionKind::W));
     }
 
     double idle_total = 0, busy_total = 0, busy_max = 0;

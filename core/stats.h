@@ -43,5 +43,8 @@ Stats compute_stats(const Timeline& tl);
 // Global idle fraction for a balanced pipeline with free communication:
 // gpipe/1f1b (p-1)/(m+p-1); interleaved (p-1)/(v*m+p-1). Nullopt for other schedules.
 std::optional<double> bubble_formula(const std::string& schedule, int p, int m, int v);
+// Zero bubble (ZB-H1's bubble) depends on the split of the backward: per rank the bubble
+// is (p-1)(F+I-W) beside m(F+I+W) of work, with F, I, W the times of one chunk's actions.
+double zero_bubble_formula(int p, int m, double f, double i, double w);
 
 }  // namespace pipelab

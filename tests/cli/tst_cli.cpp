@@ -110,8 +110,8 @@ private slots:
                                     << "\"model.heads\": must be an integer, got \"x\"";
         QTest::newRow("out of range") << QStringList{"simulate"} << R"({"pipeline": {"chunks": 0}})"
                                       << "\"pipeline.chunks\": must be >= 1, got 0";
-        QTest::newRow("unknown schedule") << QStringList{"simulate"} << R"({"pipeline": {"schedule": "zb"}})"
-                                          << "unknown schedule \"zb\" (allowed: gpipe, 1f1b, interleaved)";
+        QTest::newRow("unknown schedule") << QStringList{"simulate"} << R"({"pipeline": {"schedule": "zz"}})"
+                                          << "unknown schedule \"zz\" (allowed: gpipe, 1f1b, interleaved, zb)";
         QTest::newRow("impossible interleaved") << QStringList{"simulate", "--schedule", "interleaved", "--chunks", "2", "--microbatches", "5"}
                                                 << "" << "interleaved needs a multiple of stages (4), got 5";
         QTest::newRow("empty stage") << QStringList{"simulate", "--boundaries", "1,1,4"} << ""

@@ -50,7 +50,7 @@ private slots:
         QTest::newRow("too large") << R"({"pipeline": {"stages": 5000}})"
                                    << "\"pipeline.stages\": must be <= 1024, got 5000";
         QTest::newRow("unknown schedule") << R"({"pipeline": {"schedule": "zigzag"}})"
-                                          << "\"pipeline.schedule\": unknown schedule \"zigzag\" (allowed: gpipe, 1f1b, interleaved)";
+                                          << "\"pipeline.schedule\": unknown schedule \"zigzag\" (allowed: gpipe, 1f1b, interleaved, zb)";
         QTest::newRow("schedule not a string") << R"({"pipeline": {"schedule": 3}})"
                                                << "\"pipeline.schedule\": must be a string, got 3";
         QTest::newRow("unknown field") << R"({"pipeline": {"stage": 4}})"

@@ -91,11 +91,12 @@ private slots:
         int checked = 0;
         for (int p = 1; p <= 8; ++p)
             for (int m = 1; m <= 32; ++m) {
-                for (auto kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB}) {
+                for (auto kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::ZeroBubble}) {
                     const Schedule s = make_schedule({kind, p, m, 1}, 64);
                     const auto err = validate_schedule(s);
                     QVERIFY2(!err, err ? err->what().c_str() : "");
-                    QCOMPARE(s.action_count(), std::size_t(2 * p * m + 4 * (p - 1) * m));
+                    const int per_mb = kind == ScheduleKind::ZeroBubble ? 3 : 2;  // F, B or F, I, W
+                    QCOMPARE(s.action_count(), std::size_t(per_mb * p * m + 4 * (p - 1) * m));
                     ++checked;
                 }
                 if (p >= 2 && m % p == 0)

@@ -70,6 +70,26 @@ private slots:
         QVERIFY(rows > 100);
     }
 
+    // Zero bubble: the bubble is ZB-H1's (p-1)(F+I-W) per rank, a third of 1F1B's when
+    // F = I = W, and rank r never holds more than 2p-1-r microbatches.
+    void zeroBubbleReachesTheH1Bubble() {
+        int rows = 0;
+        for (const auto& [f, i, w] : {std::tuple{1.0, 1.0, 1.0}, std::tuple{2.0, 2.0, 1.0}})
+            for (int p = 1; p <= 8; ++p)
+                for (int m = p; m <= 32; ++m) {
+                    const Stats st = compute_stats(run_uniform(ScheduleKind::ZeroBubble, p, m, 1, f, i, w));
+                    const double expect = zero_bubble_formula(p, m, f, i, w);
+                    if (std::abs(st.bubble_fraction - expect) > 1e-9)
+                        QFAIL(qPrintable(QString("p=%1 m=%2 F=%3 I=%4 W=%5: bubble %6, formula %7")
+                                             .arg(p).arg(m).arg(f).arg(i).arg(w).arg(st.bubble_fraction, 0, 'g', 12)
+                                             .arg(expect, 0, 'g', 12)));
+                    QVERIFY(std::abs(*st.bubble_formula - expect) < 1e-12);
+                    for (const RankStats& r : st.ranks) QVERIFY(r.peak_inflight_microbatches <= 2 * p - 1 - r.rank);
+                    ++rows;
+                }
+        QVERIFY(rows > 300);
+    }
+
     void peakInflightMicrobatches() {
         for (int p = 1; p <= 8; ++p)
             for (int m = 1; m <= 16; ++m) {

@@ -126,6 +126,8 @@ private slots:
         QTest::newRow("1f1b p=4 split I+W") << O << 4 << 6 << 1 << QList<int>{} << 1;
         QTest::newRow("1f1b p=3 W deferred") << O << 3 << 5 << 1 << QList<int>{1, 2} << 2;
         QTest::newRow("interleaved p=2 v=2 W deferred") << I << 2 << 4 << 2 << QList<int>{} << 2;
+        QTest::newRow("zb p=4") << int(ScheduleKind::ZeroBubble) << 4 << 8 << 1 << QList<int>{} << 0;
+        QTest::newRow("zb p=3 skewed") << int(ScheduleKind::ZeroBubble) << 3 << 5 << 1 << QList<int>{1, 2} << 0;
     }
     void pipelinedGradientsEqualUnpartitioned() {
         QFETCH(int, kind);
