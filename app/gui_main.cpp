@@ -1,6 +1,7 @@
 // pipelab: the desktop app. `pipelab [CONFIG.json]` opens a config ready to run (and
 // runs it: the simulator answers at once). `--screenshot OUT.png` saves the window after
-// the first run and quits (docs, visual checks); `--compare OTHER.json` also runs OTHER
+// the first run and quits (docs, visual checks; exit 2 when the file cannot be opened,
+// 3 when the run fails, the banner in the picture either way); `--compare OTHER.json` also runs OTHER
 // and shows both on the Compare tab; `--reveal K` shows the first K actions (step-through);
 // `--dark` uses the dark palette.
 #include <QApplication>
@@ -50,29 +51,39 @@ int main(int argc, char** argv) {
         QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, k] { w.stepBar()->setShown(k); });
     }
     const QString shotPath = parser.value(shot);
+    // Saves the window as it is (the error banner included) and quits with `code`; a
+    // grab that cannot be written is exit code 1. Delayed so the banner is laid out.
+    auto saveAndExit = [&w, shotPath](int code) {
+        QTimer::singleShot(300, &w, [&w, shotPath, code] { QApplication::exit(w.grab().save(shotPath) ? code : 1); });
+    };
     if (!shotPath.isEmpty()) {
         // Counts runs shown; with --compare the picture waits for the second one.
         const int wanted = parser.isSet(compare) ? 2 : 1;
         auto shown = std::make_shared<int>(0);
-        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, shown, wanted, shotPath, &parser, &compare] {
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w,
+                         [&w, shown, wanted, saveAndExit, &parser, &compare] {
             if (++*shown == 1 && wanted == 2) {
                 if (w.openConfig(parser.value(compare))) w.run();
-                else QApplication::exit(2);
+                else saveAndExit(2);
                 return;
             }
             if (*shown < wanted) return;
             if (wanted == 2) w.compareRuns(0, 1);
-            QTimer::singleShot(300, &w, [&w, shotPath] { QApplication::exit(w.grab().save(shotPath) ? 0 : 1); });
+            saveAndExit(0);
         });
-        QObject::connect(w.controller(), &pipelab::ui::RunController::failed, &w, [&w, shotPath] {
-            QTimer::singleShot(300, &w, [&w, shotPath] { QApplication::exit(w.grab().save(shotPath) ? 3 : 1); });
-        });
+        QObject::connect(w.controller(), &pipelab::ui::RunController::failed, &w, [saveAndExit] { saveAndExit(3); });
     }
+    // A file that cannot be opened starts no run, so neither runDisplayed nor failed
+    // would ever end a screenshot: save the banner and quit with 2 (bad input, as the CLI).
+    auto openFailed = [&] {
+        if (!shotPath.isEmpty()) saveAndExit(2);
+    };
     const QStringList args = parser.positionalArguments();
     if (parser.isSet(trace)) {
-        w.openTrace(parser.value(trace));
+        if (!w.openTrace(parser.value(trace))) openFailed();
     } else if (!args.isEmpty()) {
         if (w.openConfig(args.first())) w.run();
+        else openFailed();
     } else {
         w.run();  // the default experiment, so the window is never empty
     }

@@ -68,12 +68,29 @@ CompareView::CompareView(RunHistoryModel* history, QWidget* parent)
 }
 
 void CompareView::setPair(int rowA, int rowB) {
+    // Both pickers change, but the charts are built once: their own signals would
+    // rebuild them after each.
+    for (QComboBox* c : {m_pickA, m_pickB}) c->blockSignals(true);
     m_pickA->setCurrentIndex(rowA);
     m_pickB->setCurrentIndex(rowB);
+    for (QComboBox* c : {m_pickA, m_pickB}) c->blockSignals(false);
     update2();
 }
 
+void CompareView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (m_stale) rebuild();
+}
+
 void CompareView::update2() {
+    // Every run adds a history row and moves the pair; building two ~200k-action charts
+    // for a tab nobody looks at is wasted: a hidden view builds when it is shown.
+    m_stale = true;
+    if (isVisible()) rebuild();
+}
+
+void CompareView::rebuild() {
+    m_stale = false;
     const RunPtr a = m_history->run(m_pickA->currentIndex());
     const RunPtr b = m_history->run(m_pickB->currentIndex());
     if (a) { m_a->setTimeline(a->timeline); m_a->setTitle(QStringLiteral("A  ") + a->label()); }

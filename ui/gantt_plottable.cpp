@@ -44,16 +44,20 @@ void GanttPlottable::setTimeline(const Timeline& tl) {
     for (std::size_t i = 0; i < tl.events.size(); ++i) {
         const TimelineEvent& e = tl.events[i];
         Row& row = m_rows[static_cast<std::size_t>(e.rank)];
-        row.blocks.push_back({e.start_us / 1000.0, e.end_us / 1000.0, static_cast<std::int32_t>(i), order[i],
+        row.blocks.push_back({e.start_us / 1000.0, e.end_us / 1000.0, 0.0, static_cast<std::int32_t>(i), order[i],
                               e.kind, e.microbatch, e.chunk});
     }
     for (Row& row : m_rows) {
         std::stable_sort(row.blocks.begin(), row.blocks.end(),
                          [](const Block& a, const Block& b) { return a.start < b.start; });
-        // Make ends monotone so a binary search on end is valid even if a backend
-        // reports overlapping events on one rank.
-        double runningEnd = 0;
-        for (Block& b : row.blocks) runningEnd = std::max(runningEnd, b.end);
+        // Running maximum of the ends: monotone even where events overlap, so a binary
+        // search on it is valid (a search on `end` itself would skip a long block that
+        // a shorter, later-starting one overlaps).
+        double runningEnd = row.blocks.empty() ? 0 : row.blocks.front().end;
+        for (Block& b : row.blocks) {
+            runningEnd = std::max(runningEnd, b.end);
+            b.maxEnd = runningEnd;
+        }
         row.first = row.blocks.empty() ? 0 : row.blocks.front().start;
         row.last = runningEnd;
     }
@@ -95,6 +99,10 @@ void GanttPlottable::draw(QCPPainter* painter) {
     painter->restore();
 }
 
+std::vector<GanttPlottable::Block>::const_iterator GanttPlottable::firstEndingAfter(const Row& row, double t) {
+    return std::lower_bound(row.blocks.begin(), row.blocks.end(), t, [](const Block& b, double tt) { return b.maxEnd < tt; });
+}
+
 void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, const TimeMapping& map) {
     const QRectF full = rowRect(rank, map, false);
     const QRectF comm = rowRect(rank, map, true);
@@ -106,8 +114,7 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
         const QBrush hatch = m_solidIdle ? QBrush(tint) : QBrush(idleColor(m_dark), Qt::BDiagPattern);
         painter->fillRect(QRectF(a, full.top(), b - a, full.height()), hatch);
     }
-    const auto firstVisible = std::lower_bound(row.blocks.begin(), row.blocks.end(), map.t0,
-                                               [](const Block& b, double t) { return b.end < t; });
+    const auto firstVisible = firstEndingAfter(row, map.t0);
     const QFont normalFont = painter->font();
     QFont smallFont = normalFont;
     smallFont.setPointSizeF(normalFont.pointSizeF() * 0.8);  // two-digit microbatches in narrow blocks
@@ -145,12 +152,13 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
     for (auto it = firstVisible; it != row.blocks.end(); ++it) {
         const Block& b = *it;
         if (b.start > map.t1) break;
+        if (b.end < map.t0) continue;  // ended before the view; a block overlapping it did not
         if (m_reveal >= 0 && b.order >= m_reveal) continue;
         const bool isComm = is_comm(b.kind);
         const auto [x0, x1] = map.clippedX(b.start, b.end);
         QColor color = kindColor(b.kind);
         const int virt = b.chunk / std::max<int>(1, static_cast<int>(m_rows.size()));
-        if (m_chunksPerRank > 1 && virt % 2 == 1) color = color.darker(135);  // later chunk of an interleaved rank
+        if (m_chunksPerRank > 1) color = chunkShade(color, virt);  // later chunks of an interleaved rank
 
         if (x1 - x0 < 1.0) {
             // Sub-pixel: extend the pending run when it touches, whatever the kind (a
@@ -196,11 +204,9 @@ int GanttPlottable::eventAt(const QPointF& pixel) const {
     const double slack = 3 * map.timePerPixel();  // zero-length sends stay hoverable
     const double t = map.xToTime(pixel.x());
     const Row& row = m_rows[static_cast<std::size_t>(rank)];
-    auto it = std::lower_bound(row.blocks.begin(), row.blocks.end(), t - slack,
-                               [](const Block& b, double tt) { return b.end < tt; });
     int best = -1;
-    for (; it != row.blocks.end() && it->start <= t + slack; ++it) {
-        if (m_reveal >= 0 && it->order >= m_reveal) continue;
+    for (auto it = firstEndingAfter(row, t - slack); it != row.blocks.end() && it->start <= t + slack; ++it) {
+        if (it->end < t - slack || (m_reveal >= 0 && it->order >= m_reveal)) continue;
         best = it->event;
         if (it->start <= t && t <= it->end && !is_comm(it->kind)) break;  // prefer compute under the cursor
     }

@@ -53,6 +53,7 @@ protected:
 private:
     struct Block {
         double start = 0, end = 0;  // ms
+        double maxEnd = 0;          // ms, largest end of this block and all before it in the row
         std::int32_t event = 0;     // index into the timeline's events
         std::int32_t order = 0;     // rank in start-time order over all ranks
         ActionKind kind = ActionKind::F;
@@ -60,10 +61,15 @@ private:
         std::int32_t chunk = 0;
     };
     struct Row {
-        std::vector<Block> blocks;  // by start; ends are non-decreasing (a rank is serial)
+        // By start. Ends may overlap (an opened trace can hold overlapping events on one
+        // rank), so the binary search for the first visible block runs on maxEnd, which is
+        // non-decreasing by construction.
+        std::vector<Block> blocks;
         double first = 0, last = 0; // span of the row, ms
     };
     void drawRow(QCPPainter* painter, const Row& row, int rank, const TimeMapping& map);
+    // First block of the row that may end at or after t: every earlier one ends before t.
+    static std::vector<Block>::const_iterator firstEndingAfter(const Row& row, double t);
     QRectF rowRect(int rank, const TimeMapping& map, bool comm) const;
 
     std::vector<Row> m_rows;

@@ -1,5 +1,6 @@
 #include "ui/kind_style.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -42,6 +43,11 @@ QColor rankColor(int rank) {
         QColor(0x59, 0xa1, 0x4f), QColor(0xed, 0xc9, 0x48), QColor(0xb0, 0x7a, 0xa1), QColor(0xff, 0x9d, 0xa7),
         QColor(0x9c, 0x75, 0x5f), QColor(0xba, 0xb0, 0xac)};
     return colors[static_cast<std::size_t>(rank < 0 ? 0 : rank) % colors.size()];
+}
+
+QColor chunkShade(const QColor& base, int virt) {
+    // 35 % per step (v = 2 keeps its familiar 135); capped so v = 8 does not go black.
+    return virt <= 0 ? base : base.darker(100 + 35 * std::min(virt, 5));
 }
 
 QColor idleColor(bool darkPalette) { return darkPalette ? QColor(150, 150, 150, 110) : QColor(120, 120, 120, 90); }

@@ -11,6 +11,9 @@ namespace pipelab::ui {
 QColor kindColor(ActionKind kind);
 QString kindName(ActionKind kind);    // "forward", "send activation", ...
 QColor rankColor(int rank);           // categorical, repeats after 10
+// The colour of `base` on a rank's virtual chunk `virt` (0 = first) of an interleaved
+// schedule: one shade darker per chunk, so every chunk of v > 2 is told apart.
+QColor chunkShade(const QColor& base, int virt);
 QColor idleColor(bool darkPalette);   // the bubble's hatch
 bool isDark(const QColor& windowColor);
 QString formatMs(double us);          // "12.34 ms" / "456 us"

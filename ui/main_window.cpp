@@ -1,5 +1,7 @@
 #include "ui/main_window.h"
 
+#include <tuple>
+
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -36,6 +38,17 @@
 
 namespace pipelab::ui {
 
+namespace {
+constexpr int kRealRerunDelayMs = 150;  // debounce of reruns on a real (non-sim) backend
+}  // namespace
+
+bool sameModel(const ModelConfig& a, const ModelConfig& b) {
+    auto key = [](const ModelConfig& m) {
+        return std::tie(m.vocab, m.d_model, m.heads, m.layers, m.d_ff, m.seq_len, m.microbatch_size);
+    };
+    return key(a) == key(b);
+}
+
 std::vector<double> measuredLayerCosts(const RunRecord& run) {
     if (run.timeline.meta.backend == "sim" || run.cost.layers.empty()) return {};
     const Partition& part = run.partition;
@@ -71,13 +84,12 @@ MainWindow::MainWindow(QWidget* parent)
     updateEditorTitle();
 
     // Coalesces the change signals of one gesture (a release that also changed the
-    // document, a burst of undos) into one run.
+    // document, a burst of undos) into one run; scheduleRerun() sets the delay.
     m_rerunTimer->setSingleShot(true);
-    m_rerunTimer->setInterval(0);
     connect(m_rerunTimer, &QTimer::timeout, this, &MainWindow::run);
 
     connect(m_doc, &ExperimentDoc::changed, this, &MainWindow::onDocChanged);
-    connect(m_editor, &PartitionEditor::editFinished, m_rerunTimer, qOverload<>(&QTimer::start));
+    connect(m_editor, &PartitionEditor::editFinished, this, &MainWindow::scheduleRerun);
     connect(m_panel, &ExperimentPanel::runRequested, this, &MainWindow::run);
     connect(m_panel, &ExperimentPanel::cancelRequested, this, &MainWindow::cancelRun);
     connect(m_panel, &ExperimentPanel::rerunOnChangeToggled, this, [](bool on) { settings::rerunOnChange.setValue(on); });
@@ -167,8 +179,21 @@ void MainWindow::buildLayout() {
     m_historyView = new QTableView(this);
     m_historyView->setModel(m_history);
     m_historyView->verticalHeader()->hide();
-    m_historyView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_historyView->horizontalHeader()->setSectionResizeMode(RunHistoryModel::Label, QHeaderView::Stretch);
+    // Numbers first, sized to their contents so "1234.56 ms" is never cut; the label
+    // last, taking what is left and elided at its end (its tooltip has it in full).
+    // Sized explicitly per new row: ResizeToContents does not re-measure a row that
+    // arrives after the view was laid out (a CPU run), leaving "5…".
+    QHeaderView* hh = m_historyView->horizontalHeader();
+    hh->setSectionResizeMode(QHeaderView::Interactive);
+    hh->moveSection(hh->visualIndex(RunHistoryModel::Label), RunHistoryModel::NUM_COLUMNS - 1);
+    hh->setSectionResizeMode(RunHistoryModel::Label, QHeaderView::Stretch);
+    auto fitNumbers = [this] {
+        for (int c = 0; c < RunHistoryModel::NUM_COLUMNS; ++c)
+            if (c != RunHistoryModel::Label) m_historyView->resizeColumnToContents(c);
+    };
+    fitNumbers();
+    connect(m_history, &QAbstractItemModel::rowsInserted, m_historyView, fitNumbers, Qt::QueuedConnection);
+    m_historyView->setTextElideMode(Qt::ElideRight);
     m_historyView->setWordWrap(false);
     m_historyView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_historyView->setSelectionMode(QAbstractItemView::ExtendedSelection);
@@ -190,7 +215,7 @@ void MainWindow::buildLayout() {
     addDockWidget(Qt::RightDockWidgetArea, hist);
     // Applied once the window has its size (a saved state overrides it later).
     QTimer::singleShot(0, this, [this, left, right] {
-        if (settings::windowState.value().isEmpty()) resizeDocks({left, right}, {220, 360}, Qt::Horizontal);
+        if (settings::windowState.value().isEmpty()) resizeDocks({left, right}, {220, 380}, Qt::Horizontal);
     });
     statusBar()->showMessage(tr("Ready"));
 }
@@ -272,10 +297,29 @@ void MainWindow::setDarkPalette(bool dark) {
     QApplication::setPalette(pal);
 }
 
+void MainWindow::updateMeasuredCosts() {
+    // The editor draws the CURRENT document's layers: a run of another model or another
+    // partition (an older run from the history, or the document edited since) has costs
+    // for other layers, so the cost model stands in.
+    const bool matches = m_current && m_current->hasConfig &&
+                         sameModel(m_current->config.model, m_doc->config().model) &&
+                         m_current->partition.cuts() == m_doc->effectiveCuts();
+    m_editor->setMeasuredCosts(matches ? measuredLayerCosts(*m_current) : std::vector<double>{});
+    updateEditorTitle();
+}
+
 void MainWindow::onDocChanged() {
     updateTitle();
+    updateMeasuredCosts();
     // During a drag the document follows the mouse; the run waits for the release.
-    if (m_panel->rerunOnChange() && !m_editor->isDragging()) m_rerunTimer->start();
+    if (m_panel->rerunOnChange() && !m_editor->isDragging()) scheduleRerun();
+}
+
+void MainWindow::scheduleRerun() {
+    // The simulator answers in milliseconds: rerun at once. A real backend trains for
+    // seconds; held arrow keys repeat ~30 times a second, so wait for a pause in the edits
+    // instead of starting (and cancelling) a trainer per key repeat.
+    m_rerunTimer->start(m_doc->config().backend == "sim" ? 0 : kRealRerunDelayMs);
 }
 
 void MainWindow::run() {
@@ -287,9 +331,8 @@ void MainWindow::run() {
 
 void MainWindow::cancelRun() { m_controller->cancel(); }
 
-void MainWindow::onFinished(quint64, const RunPtr& run) {
-    RunRecord rec = *run;
-    const RunPtr stored = m_history->add(std::move(rec));
+void MainWindow::onFinished(quint64, const RunOwner& run) {
+    const RunPtr stored = m_history->add(run);  // shares the record: no copy of its events
     showRun(stored);
     statusBar()->showMessage(tr("%1: step %2, computed in %3 ms")
                                  .arg(stored->label(), formatMs(stored->stats.step_time_us))
@@ -308,8 +351,7 @@ void MainWindow::showRun(const RunPtr& run) {
     m_chart->setTimeline(run->timeline);
     m_stats->setRun(run.get());
     m_stepBar->setActionCount(static_cast<int>(run->timeline.events.size()));
-    m_editor->setMeasuredCosts(measuredLayerCosts(*run));
-    updateEditorTitle();
+    updateMeasuredCosts();
     emit runDisplayed(run);
 }
 

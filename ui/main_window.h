@@ -70,12 +70,15 @@ private:
     void buildActions();
     void buildLayout();
     void onDocChanged();
-    void onFinished(quint64 job, const RunPtr& run);
+    void scheduleRerun();
+    void onFinished(quint64 job, const RunOwner& run);
     void onFailed(quint64 job, const QString& message);
+    bool haveRunToExport();  // false (and says so in the banner) before the first run
     void addRecent(const QString& path);
     void rebuildRecentMenu();
     void updateTitle();
     void updateEditorTitle();
+    void updateMeasuredCosts();  // the shown run's measured costs, if it matches the document
     // Menu entry points: a file dialog, then the method above.
     void openConfigDialog();
     void saveConfigDialog();
@@ -109,5 +112,7 @@ private:
 // measured compute time spread over its layers in proportion to the cost model. Empty
 // for simulated runs (the cost model is the truth there) or when the shapes differ.
 std::vector<double> measuredLayerCosts(const RunRecord& run);
+// Same architecture and sizes (so the same layers with the same analytic costs).
+bool sameModel(const ModelConfig& a, const ModelConfig& b);
 
 }  // namespace pipelab::ui

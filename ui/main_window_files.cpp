@@ -73,11 +73,14 @@ bool MainWindow::openTrace(const QString& path) {
     return true;
 }
 
+bool MainWindow::haveRunToExport() {
+    if (m_current) return true;
+    m_banner->showError(tr("Nothing to export yet: run an experiment first."));
+    return false;
+}
+
 bool MainWindow::exportCharts(const QString& path, int width, int height) {
-    if (!m_current) {
-        m_banner->showError(tr("Nothing to export yet: run an experiment first."));
-        return false;
-    }
+    if (!haveRunToExport()) return false;
     const QString err = exportChart(m_chart, path, width, height);
     if (!err.isEmpty()) {
         m_banner->showError(err);
@@ -88,10 +91,7 @@ bool MainWindow::exportCharts(const QString& path, int width, int height) {
 }
 
 bool MainWindow::exportTrace(const QString& path) {
-    if (!m_current) {
-        m_banner->showError(tr("Nothing to export yet: run an experiment first."));
-        return false;
-    }
+    if (!haveRunToExport()) return false;
     const QString err = ui::exportTrace(m_current->timeline, path);
     if (!err.isEmpty()) {
         m_banner->showError(err);

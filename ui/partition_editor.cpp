@@ -40,7 +40,10 @@ PartitionEditor::PartitionEditor(ExperimentDoc* doc, QWidget* parent) : QWidget(
 }
 
 void PartitionEditor::setMeasuredCosts(const std::vector<double>& costsUs) {
-    m_measured = costsUs;
+    // paintEvent and the tooltips index the costs by the document's layers: a vector of
+    // another length belongs to another model and would be read out of bounds.
+    if (costsUs.size() == m_costs.size()) m_measured = costsUs;
+    else m_measured.clear();
     update();
 }
 
@@ -205,9 +208,18 @@ void PartitionEditor::paintEvent(QPaintEvent*) {
         double sum = 0;
         for (int l = bounds[static_cast<std::size_t>(c)]; l < bounds[static_cast<std::size_t>(c) + 1]; ++l)
             sum += costs[static_cast<std::size_t>(l)];
-        const QString head = nChunks > m_stages ? tr("S%1.c%2 · %3").arg(stage).arg(c).arg(formatMs(sum))
-                                                : tr("stage %1 · %2").arg(stage).arg(formatMs(sum));
-        const QString shown = fm.elidedText(head, Qt::ElideRight, static_cast<int>(xb - xa) - 4);
+        // Longest header that fits: with the cost, without it, the bare number. The stage
+        // number is what a narrow header (p >= 8) must keep; the cost is in the tooltip.
+        const QString name = nChunks > m_stages ? tr("S%1.c%2").arg(stage).arg(c) : tr("stage %1").arg(stage);
+        const QString bare = nChunks > m_stages ? tr("%1.%2").arg(stage).arg(c) : QString::number(stage);
+        const int room = static_cast<int>(xb - xa) - 4;
+        QString shown = bare;
+        for (const QString& head : {tr("%1 \u00b7 %2").arg(name, formatMs(sum)), name})
+            if (fm.horizontalAdvance(head) <= room) {
+                shown = head;
+                break;
+            }
+        if (fm.horizontalAdvance(shown) > room) shown = fm.elidedText(shown, Qt::ElideRight, room);
         p.setPen(pal.color(QPalette::Text));
         p.drawText(QRectF(xa, 0, xb - xa, kHeaderH), Qt::AlignCenter, shown);
         for (int l = bounds[static_cast<std::size_t>(c)]; l < bounds[static_cast<std::size_t>(c) + 1]; ++l) {

@@ -30,8 +30,8 @@ class PartitionEditor : public QWidget {
 public:
     explicit PartitionEditor(ExperimentDoc* doc, QWidget* parent = nullptr);
 
-    // Per-layer costs measured by the last run (same length as the layers), or empty to
-    // use the cost model's.
+    // Per-layer costs measured by the last run, or empty to use the cost model's. A
+    // vector whose length is not the document's layer count is ignored (cost model).
     void setMeasuredCosts(const std::vector<double>& costsUs);
     bool showsMeasured() const { return !m_measured.empty(); }
     void refresh();  // re-read the document

@@ -22,23 +22,17 @@ QString RunRecord::label() const {
         .arg(QString::fromStdString(m.backend));
 }
 
-RunController::RunController(QObject* parent) : QObject(parent) { qRegisterMetaType<RunPtr>(); }
-
-RunController::~RunController() {
-    for (auto& job : m_jobs) job->control.cancel = true;
-    for (auto& job : m_jobs)
-        if (job->thread.joinable()) job->thread.join();
+RunController::RunController(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<RunPtr>();
+    qRegisterMetaType<RunOwner>();
 }
 
-void RunController::reapFinished() {
-    for (auto it = m_jobs.begin(); it != m_jobs.end();) {
-        if ((*it)->done.load()) {
-            if ((*it)->thread.joinable()) (*it)->thread.join();
-            it = m_jobs.erase(it);
-        } else {
-            ++it;
-        }
-    }
+RunController::~RunController() {
+    // Blocks for as long as the worker takes to notice the flag (header: one action +
+    // 10 ms on a real backend). Its queued result is dropped by Qt with this object.
+    m_pending.reset();
+    if (m_control) m_control->cancel = true;
+    if (m_worker.joinable()) m_worker.join();
 }
 
 void RunController::setRunning(bool running) {
@@ -48,16 +42,38 @@ void RunController::setRunning(bool running) {
 }
 
 quint64 RunController::start(const RunConfig& cfg) {
-    cancel();  // an older run is outdated now
-    reapFinished();
-    auto job = std::make_unique<Job>();
-    Job* raw = job.get();
-    raw->id = m_next++;
-    m_current = raw->id;
-    const quint64 id = raw->id;
+    Request req{m_next++, cfg};
+    m_current = req.id;
+    setRunning(true);
+    emit started(req.id);
+    if (m_workerJob != 0) {
+        // The running job is outdated: cancel it and queue this one behind it. An older
+        // queued request is simply replaced, it never starts.
+        m_control->cancel = true;
+        m_pending = std::move(req);
+    } else {
+        launch(std::move(req));
+    }
+    return m_current;
+}
+
+void RunController::cancel() {
+    if (m_pending) {
+        const quint64 id = m_pending->id;
+        m_pending.reset();
+        emit cancelled(id);  // it never ran; runningChanged(false) follows when the worker ends
+    }
+    if (m_control && m_workerJob == m_current) m_control->cancel = true;
+}
+
+void RunController::launch(Request req) {
+    if (m_worker.joinable()) m_worker.join();  // an ended worker: returns at once
+    m_control = std::make_shared<RunControl>();
+    m_workerJob = req.id;
+    const quint64 id = req.id;
     QPointer<RunController> self(this);
 
-    raw->control.on_progress = [self, id](int step, int steps, const std::string& status) {
+    m_control->on_progress = [self, id](int step, int steps, const std::string& status) {
         QMetaObject::invokeMethod(
             self.data(),
             [self, id, step, steps, s = QString::fromStdString(status)] {
@@ -65,8 +81,10 @@ quint64 RunController::start(const RunConfig& cfg) {
             },
             Qt::QueuedConnection);
     };
-    raw->thread = std::thread([self, raw, id, cfg] {
+    m_worker = std::thread([self, control = m_control, id, cfg = std::move(req.cfg), live = m_live, peak = m_peak] {
         // Runs on the worker: nothing here touches a QObject except by queued call.
+        const int alive = ++*live;
+        for (int seen = peak->load(); alive > seen && !peak->compare_exchange_weak(seen, alive);) {}
         auto rec = std::make_shared<RunRecord>();
         rec->source = QStringLiteral("run");
         rec->hasConfig = true;
@@ -76,7 +94,7 @@ quint64 RunController::start(const RunConfig& cfg) {
         const auto t0 = std::chrono::steady_clock::now();
         try {
             Plan plan = make_plan(cfg);
-            RunResult result = run_backend(cfg, plan, raw->control);
+            RunResult result = run_backend(cfg, plan, *control);
             rec->layers = std::move(plan.layers);
             rec->cost = std::move(plan.cost);
             rec->partition = std::move(plan.partition);
@@ -90,33 +108,39 @@ quint64 RunController::start(const RunConfig& cfg) {
             if (error.isEmpty()) error = QStringLiteral("the run failed");
         }
         rec->wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        // The controller outlives its threads (its destructor joins), so `self` is valid
-        // when the queued call is posted; Qt drops it if the object dies before delivery.
+        --*live;
+        // The controller joins this thread before it dies, so `self` is valid here; Qt
+        // drops the call if the object dies before delivery.
         QMetaObject::invokeMethod(
             self.data(),
-            [self, id, rec, error, wasCancelled] {
-                if (!self) return;
-                if (id != self->m_current) {  // a newer job replaced this one
-                    ++self->m_dropped;
-                    return;
-                }
-                self->setRunning(false);
-                if (wasCancelled) emit self->cancelled(id);
-                else if (!error.isEmpty()) emit self->failed(id, error);
-                else emit self->finished(id, RunPtr(rec));
+            [self, id, rec = std::move(rec), error, wasCancelled]() mutable {
+                if (self) self->onWorkerEnded(id, rec, error, wasCancelled);
             },
             Qt::QueuedConnection);
-        raw->done = true;
     });
-    m_jobs.push_back(std::move(job));
-    setRunning(true);
-    emit started(id);
-    return id;
 }
 
-void RunController::cancel() {
-    for (auto& job : m_jobs)
-        if (job->id == m_current) job->control.cancel = true;
+void RunController::onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error, bool wasCancelled) {
+    if (m_worker.joinable()) m_worker.join();  // it posted this call as its last act
+    m_workerJob = 0;
+    m_control.reset();
+    // A queued request is always the current job, so it exists only when this one is stale.
+    const bool current = id == m_current;
+    if (current) {
+        setRunning(false);
+        if (wasCancelled) emit cancelled(id);
+        else if (!error.isEmpty()) emit failed(id, error);
+        else emit finished(id, rec);
+    } else {
+        ++m_dropped;
+    }
+    if (m_pending) {
+        Request next = std::move(*m_pending);
+        m_pending.reset();
+        launch(std::move(next));
+    } else if (!current) {
+        setRunning(false);  // the newer request was cancelled while it waited
+    }
 }
 
 }  // namespace pipelab::ui

@@ -8,11 +8,21 @@ namespace pipelab::ui {
 
 RunHistoryModel::RunHistoryModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-RunPtr RunHistoryModel::add(RunRecord run) {
-    run.number = m_next++;
+MemoryPeak peakMemory(const Stats& stats) {
+    MemoryPeak peak;
+    for (const RankStats& r : stats.ranks)
+        if (static_cast<double>(r.peak_memory_bytes) > peak.bytes) peak = {static_cast<double>(r.peak_memory_bytes), r.rank};
+    return peak;
+}
+
+RunPtr RunHistoryModel::add(RunRecord run) { return add(std::make_shared<RunRecord>(std::move(run))); }
+
+RunPtr RunHistoryModel::add(RunOwner run) {
+    if (!run) return {};
+    run->number = m_next++;
     const int row = count();
     beginInsertRows({}, row, row);
-    m_runs.push_back(std::make_shared<const RunRecord>(std::move(run)));
+    m_runs.push_back(std::move(run));
     endInsertRows();
     return m_runs.back();
 }
@@ -25,12 +35,6 @@ void RunHistoryModel::clear() {
     beginResetModel();
     m_runs.clear();
     endResetModel();
-}
-
-double RunHistoryModel::peakMemory(const RunRecord& run) {
-    double peak = 0;
-    for (const RankStats& r : run.stats.ranks) peak = std::max(peak, static_cast<double>(r.peak_memory_bytes));
-    return peak;
 }
 
 int RunHistoryModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : count(); }

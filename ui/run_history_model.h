@@ -14,8 +14,10 @@ public:
     enum Roles { RunRole = Qt::UserRole + 1 };
 
     explicit RunHistoryModel(QObject* parent = nullptr);
-    // Assigns the run its number; returns the stored record.
+    // Assigns the run its number; returns the stored record. The RunOwner overload takes
+    // the record over without copying it (a finished run's ~200k events).
     RunPtr add(RunRecord run);
+    RunPtr add(RunOwner run);
     RunPtr run(int row) const;
     int count() const { return static_cast<int>(m_runs.size()); }
     void clear();
@@ -25,7 +27,7 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    static double peakMemory(const RunRecord& run);  // max over ranks, bytes
+    static double peakMemory(const RunRecord& run) { return ui::peakMemory(run.stats).bytes; }
 
 private:
     std::vector<RunPtr> m_runs;

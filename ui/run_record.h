@@ -31,8 +31,19 @@ struct RunRecord {
     QString label() const;     // "#3 1f1b p4 m8 · sim", "#4 interleaved p4 m8 v2 · sim"
 };
 
+// The largest peak memory over a run's ranks (bytes) and the rank that has it (the
+// lowest on a tie); {0, 0} without ranks. One definition for the panel and the history.
+struct MemoryPeak {
+    double bytes = 0;
+    int rank = 0;
+};
+MemoryPeak peakMemory(const Stats& stats);
+
 using RunPtr = std::shared_ptr<const RunRecord>;
+// A record not yet shared: the worker hands it to the run history, which moves it in.
+using RunOwner = std::shared_ptr<RunRecord>;
 
 }  // namespace pipelab::ui
 
 Q_DECLARE_METATYPE(pipelab::ui::RunPtr)
+Q_DECLARE_METATYPE(pipelab::ui::RunOwner)

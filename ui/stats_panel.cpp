@@ -12,6 +12,27 @@
 
 namespace pipelab::ui {
 
+// The statistics table's proxy: the rank model transposed, and in compact mode the
+// "stage N" column headers shortened to "N" (the full name stays as the tooltip).
+class StatsPanel::CompactTranspose : public QTransposeProxyModel {
+public:
+    using QTransposeProxyModel::QTransposeProxyModel;
+    void setCompact(bool compact) {
+        if (compact == m_compact) return;
+        m_compact = compact;
+        if (columnCount() > 0) emit headerDataChanged(Qt::Horizontal, 0, columnCount() - 1);
+    }
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override {
+        if (orientation == Qt::Horizontal && role == Qt::ToolTipRole)
+            return QTransposeProxyModel::headerData(section, orientation, Qt::DisplayRole);
+        if (m_compact && orientation == Qt::Horizontal && role == Qt::DisplayRole) return QString::number(section);
+        return QTransposeProxyModel::headerData(section, orientation, role);
+    }
+
+private:
+    bool m_compact = false;
+};
+
 QString bubbleFormulaText(const Stats& st) {
     if (!st.bubble_formula) return QObject::tr("no closed form for %1").arg(QString::fromStdString(st.schedule));
     QString vars = QStringLiteral("p = %1, m = %2").arg(st.stages).arg(st.microbatches);
@@ -27,12 +48,15 @@ StatsPanel::StatsPanel(QWidget* parent)
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     // Transposed: one column per stage, one row per figure, so a narrow side panel
-    // shows every figure of a 4- or 8-stage run without scrolling sideways.
-    auto* transposed = new QTransposeProxyModel(this);
-    transposed->setSourceModel(m_model);
-    m_table->setModel(transposed);
+    // shows every figure without scrolling sideways. Beyond kCompactAbove stages the
+    // columns are narrowed (see setRun) so p = 8 still fits the default 380-px dock.
+    m_transposed = new CompactTranspose(this);
+    m_transposed->setSourceModel(m_model);
+    m_table->setModel(m_transposed);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setMinimumSectionSize(8);
+    m_normalFont = m_table->font();
     m_table->setSelectionBehavior(QAbstractItemView::SelectColumns);
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_table->setRowHidden(RankStatsModel::Rank, true); });
     m_table->setAlternatingRowColors(true);
@@ -49,13 +73,7 @@ void StatsPanel::setRun(const RunRecord* run) {
         return;
     }
     const Stats& st = run->stats;
-    double peak = 0;
-    int peakRank = 0;
-    for (const RankStats& r : st.ranks)
-        if (static_cast<double>(r.peak_memory_bytes) > peak) {
-            peak = static_cast<double>(r.peak_memory_bytes);
-            peakRank = r.rank;
-        }
+    const MemoryPeak peak = peakMemory(st);
     QString html = QStringLiteral("<table cellspacing=2>");
     auto row = [&html](const QString& k, const QString& v) {
         html += QStringLiteral("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(k, v);
@@ -64,11 +82,20 @@ void StatsPanel::setRun(const RunRecord* run) {
     row(tr("bubble"), tr("<b>%1 %</b> measured (idle / ranks \u00d7 step)").arg(100 * st.bubble_fraction, 0, 'f', 2));
     row(tr("formula"), bubbleFormulaText(st));
     row(tr("imbalance"), tr("%1 % (slowest stage's busy time over the mean)").arg(100 * st.imbalance, 0, 'f', 1));
-    row(tr("peak memory"), tr("%1 on stage %2").arg(formatMiB(peak)).arg(peakRank));
+    row(tr("peak memory"), tr("%1 on stage %2").arg(formatMiB(peak.bytes)).arg(peak.rank));
     row(tr("backend"), QString::fromStdString(run->timeline.meta.backend) +
                            (run->losses.empty() ? QString() : tr(", loss %1").arg(run->losses.back(), 0, 'f', 4)));
     html += QStringLiteral("</table>");
     m_summary->setText(html);
+    // Compact for many stages: a smaller font and bare stage numbers as headers ("stage"
+    // is in each header's tooltip): 8 columns of "591.9" fit where "stage 7" would not.
+    const bool compact = static_cast<int>(st.ranks.size()) > kCompactAbove;
+    m_transposed->setCompact(compact);
+    QFont f = m_normalFont;
+    if (compact) f.setPointSizeF(f.pointSizeF() * 0.8);
+    m_table->setFont(f);
+    m_table->horizontalHeader()->setFont(f);
+    m_table->verticalHeader()->setFont(f);
     m_model->setRun(st, run->timeline.meta);
 }
 

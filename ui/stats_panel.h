@@ -1,6 +1,7 @@
 #pragma once
 // The run's figures: step time, the bubble measured beside the formula with p, m, v
 // written out, imbalance, and the per-rank table (utilisation, bubble, peak memory).
+#include <QFont>
 #include <QWidget>
 
 #include "core/stats.h"
@@ -19,12 +20,18 @@ public:
     explicit StatsPanel(QWidget* parent = nullptr);
     void setRun(const RunRecord* run);  // nullptr clears
     RankStatsModel* model() const { return m_model; }
+    QTableView* table() const { return m_table; }
     QString summaryText() const;
 
+    static constexpr int kCompactAbove = 5;  // stages; more get the compact table
+
 private:
+    class CompactTranspose;
     QLabel* m_summary;
     QTableView* m_table;
     RankStatsModel* m_model;
+    CompactTranspose* m_transposed = nullptr;
+    QFont m_normalFont;
 };
 
 // "(p-1)/(m+p-1) with p = 4, m = 8: 3/11 = 27.27 %" or "no closed form" text.

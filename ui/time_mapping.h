@@ -3,6 +3,7 @@
 // (STYLE "time<->pixel math in a plain struct"; hotspot TimeLineData). Time is in the
 // charts' unit (milliseconds); pixels are widget coordinates.
 #include <algorithm>
+#include <utility>
 
 namespace pipelab::ui {
 
@@ -16,28 +17,36 @@ struct TimeMapping {
     double timeToX(double t) const { return x0 + (t - t0) / span() * width; }
     double xToTime(double x) const { return t0 + (x - x0) / width * span(); }
     double timePerPixel() const { return span() / width; }
-    bool overlaps(double a, double b) const { return b >= t0 && a <= t1; }
 
-    // Zoom by `factor` (> 1 zooms in) keeping the time under pixel `anchorX` in place.
-    TimeMapping zoomed(double factor, double anchorX) const {
-        TimeMapping m = *this;
-        const double anchor = xToTime(anchorX);
-        m.t0 = anchor - (anchor - t0) / factor;
-        m.t1 = anchor + (t1 - anchor) / factor;
-        return m;
-    }
-    // Content follows the mouse: dragging right by dx shows earlier times.
-    TimeMapping panned(double dxPixels) const {
-        TimeMapping m = *this;
-        const double dt = dxPixels * timePerPixel();
-        m.t0 -= dt;
-        m.t1 -= dt;
-        return m;
-    }
     // Pixel extent of [a, b] clipped to the plot area; width may be < 1 (sub-pixel).
     std::pair<double, double> clippedX(double a, double b) const {
         return {std::clamp(timeToX(a), x0 - 1, x0 + width + 1), std::clamp(timeToX(b), x0 - 1, x0 + width + 1)};
     }
 };
+
+// The charts' zoom and pan limits (TimelineChart::onRangeChanged applies them to every
+// wheel, drag and setRange): a requested time range [lower, upper] (ms) of a step that
+// ends at `end` (ms) is kept within [-5 %, 105 %] of the step, at most that wide and at
+// least a millionth of the step wide, shifted (not shrunk) when it pokes out. end <= 0:
+// nothing to keep in view, returned as requested.
+inline std::pair<double, double> clampToStep(double lower, double upper, double end) {
+    if (end <= 0) return {lower, upper};
+    const double lo = -0.05 * end, hi = 1.05 * end;
+    if (upper - lower > hi - lo) return {lo, hi};
+    if (upper - lower < end * 1e-6) {
+        const double c = (lower + upper) / 2;
+        lower = c - end * 5e-7;
+        upper = c + end * 5e-7;
+    }
+    if (lower < lo) {
+        upper += lo - lower;
+        lower = lo;
+    }
+    if (upper > hi) {
+        lower -= upper - hi;
+        upper = hi;
+    }
+    return {lower, upper};
+}
 
 }  // namespace pipelab::ui

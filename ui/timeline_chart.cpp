@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <map>
 
+#include <QResizeEvent>
 #include <QToolTip>
 
 #include "ui/gantt_plottable.h"
 #include "ui/kind_style.h"
+#include "ui/time_mapping.h"
 
 namespace pipelab::ui {
 
@@ -124,9 +126,10 @@ void TimelineChart::rebuildRowLabels() {
     const int rows = m_gantt->rowCount();
     for (int r = 0; r < rows; ++r) {
         const auto& dev = m_timeline.meta.devices;
-        const QString device = r < static_cast<int>(dev.size()) ? QString::fromStdString(dev[static_cast<std::size_t>(r)])
-                                                                 : QString::fromStdString(m_timeline.meta.backend);
-        ticker->addTick(r, QStringLiteral("stage %1 \u00b7 %2").arg(r).arg(device));
+        // An opened trace may name no device: the backend says more than "stage 0 · ".
+        QString device = r < static_cast<int>(dev.size()) ? QString::fromStdString(dev[static_cast<std::size_t>(r)]) : QString();
+        if (device.isEmpty()) device = QString::fromStdString(m_timeline.meta.backend);
+        ticker->addTick(r, device.isEmpty() ? QStringLiteral("stage %1").arg(r) : QStringLiteral("stage %1 \u00b7 %2").arg(r).arg(device));
     }
     gy->setRange(-0.6, std::max(rows, 1) - 0.4);
 
@@ -152,7 +155,12 @@ void TimelineChart::rebuildRowLabels() {
         addEntry(QStringLiteral("send/recv activation"), kindColor(ActionKind::SEND_F));
     if (present[static_cast<int>(ActionKind::SEND_B)] || present[static_cast<int>(ActionKind::RECV_B)])
         addEntry(QStringLiteral("send/recv gradient"), kindColor(ActionKind::SEND_B));
-    if (m_timeline.meta.chunks > 1) addEntry(QStringLiteral("darker: 2nd chunk of a rank"), kindColor(ActionKind::F).darker(135));
+    // One entry per shade the plottable uses (chunkShade), so each chunk can be read off.
+    for (int virt = 1; virt < m_timeline.meta.chunks; ++virt) {
+        const QString nth = virt == 1 ? QStringLiteral("2nd") : virt == 2 ? QStringLiteral("3rd") : QStringLiteral("%1th").arg(virt + 1);
+        addEntry((virt == 1 ? QStringLiteral("darker: ") : QStringLiteral("darker still: ")) + nth + QStringLiteral(" chunk of a rank"),
+                 chunkShade(kindColor(ActionKind::F), virt));
+    }
     addEntry(QStringLiteral("idle (bubble)"), QBrush(idleColor(isDark(palette().color(QPalette::Base))), Qt::BDiagPattern));
     plottable(plottableCount() - 1)->setProperty("idleEntry", true);
 }
@@ -283,15 +291,8 @@ void TimelineChart::onRangeChanged(const QCPRange& requested) {
     if (m_syncing) return;
     m_syncing = true;
     // Keep the step in view: no zooming out past it, no panning it off screen.
-    QCPRange range = requested;
-    const double end = m_viewEnd > 0 ? m_viewEnd : m_gantt->endMs();
-    if (end > 0) {
-        const double lo = -0.05 * end, hi = 1.05 * end;
-        if (range.size() > hi - lo) range = QCPRange(lo, hi);
-        if (range.size() < end * 1e-6) range = QCPRange(range.center() - end * 5e-7, range.center() + end * 5e-7);
-        if (range.lower < lo) range += lo - range.lower;
-        if (range.upper > hi) range -= range.upper - hi;
-    }
+    const auto [lower, upper] = clampToStep(requested.lower, requested.upper, m_viewEnd > 0 ? m_viewEnd : m_gantt->endMs());
+    const QCPRange range(lower, upper);
     for (QCPAxisRect* r : {m_ganttRect, m_memRect}) r->axis(QCPAxis::atBottom)->setRange(range);
     m_syncing = false;
     emit timeRangeChanged(range);
@@ -312,7 +313,7 @@ void TimelineChart::setRevealCount(int count) {
         m_memMask->topLeft->setCoords(t, 0);
         m_memMask->bottomRight->setCoords(std::max(m_gantt->endMs(), t) * 1.1, 1);
     }
-    if (isVisible()) replot(QCustomPlot::rpQueuedReplot);
+    if (isVisible() && !size().isEmpty()) replot(QCustomPlot::rpQueuedReplot);
 }
 
 QString TimelineChart::toolTipAt(const QPoint& pos) const {
@@ -367,7 +368,18 @@ void TimelineChart::setSolidIdle(bool solid) {
 
 void TimelineChart::showEvent(QShowEvent* event) {
     QCustomPlot::showEvent(event);
-    replot(QCustomPlot::rpQueuedReplot);  // changes made while hidden were not drawn
+    // Changes made while hidden were not drawn. Queued: the layout gives the chart its
+    // size after the show, and refresh() draws nothing into a zero-size buffer.
+    QMetaObject::invokeMethod(this, &TimelineChart::refresh, Qt::QueuedConnection);
+}
+
+void TimelineChart::resizeEvent(QResizeEvent* event) {
+    // QCustomPlot replots on every resize; a hidden chart (the other tab, the compare
+    // view during a grab) or one the layout has not sized yet would paint into a null
+    // pixmap ("QPainter::begin: Paint device returned engine == 0"). Keep the viewport
+    // current and let showEvent draw.
+    if (isVisible() && !event->size().isEmpty()) return QCustomPlot::resizeEvent(event);
+    setViewport(rect());
 }
 
 void TimelineChart::changeEvent(QEvent* event) {

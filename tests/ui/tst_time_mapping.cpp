@@ -34,35 +34,42 @@ private slots:
         QCOMPARE(m.timeToX(t), x);
         QCOMPARE(m.xToTime(x), t);  // round trip
     }
-    void zoomKeepsAnchor() {
-        const TimeMapping m{0, 100, 0, 1000};
-        const TimeMapping z = m.zoomed(4.0, 250.0);  // anchor at t = 25
-        QCOMPARE(z.span(), 25.0);
-        QCOMPARE(z.xToTime(250.0), 25.0);
-        QCOMPARE(z.timePerPixel(), 0.025);
-        const TimeMapping out = z.zoomed(0.25, 250.0);  // and back out
-        QCOMPARE(out.t0, 0.0);
-        QCOMPARE(out.t1, 100.0);
-    }
-    void panFollowsMouse() {
-        const TimeMapping m{0, 100, 0, 1000};
-        const TimeMapping p = m.panned(100);  // drag right by 100 px = 10 time units
-        QCOMPARE(p.t0, -10.0);
-        QCOMPARE(p.t1, 90.0);
-        QCOMPARE(p.span(), m.span());
-    }
-    void clipAndOverlap() {
+    void clip() {
         const TimeMapping m{10, 20, 0, 100};
-        QVERIFY(m.overlaps(5, 10));
-        QVERIFY(m.overlaps(19, 30));
-        QVERIFY(!m.overlaps(0, 9.9));
-        QVERIFY(!m.overlaps(20.1, 30));
         const auto [a, b] = m.clippedX(0, 1000);
         QCOMPARE(a, -1.0);
         QCOMPARE(b, 101.0);
         const auto [c, d] = m.clippedX(12, 12.05);  // sub-pixel block keeps its width
         QCOMPARE(c, 20.0);
         QVERIFY(d - c < 1.0 && d > c);
+    }
+    // The limits TimelineChart::onRangeChanged puts on every zoom and pan (step = 100 ms:
+    // the view may cover [-5, 105], at least 1e-4 ms of it).
+    void clampToStep_data() {
+        QTest::addColumn<double>("lower");
+        QTest::addColumn<double>("upper");
+        QTest::addColumn<double>("end");
+        QTest::addColumn<double>("wantLower");
+        QTest::addColumn<double>("wantUpper");
+        QTest::newRow("inside: unchanged") << 20.0 << 40.0 << 100.0 << 20.0 << 40.0;
+        QTest::newRow("the full limit") << -5.0 << 105.0 << 100.0 << -5.0 << 105.0;
+        QTest::newRow("zoomed out too far") << -1000.0 << 1000.0 << 100.0 << -5.0 << 105.0;
+        QTest::newRow("wider, off to one side") << 50.0 << 500.0 << 100.0 << -5.0 << 105.0;
+        QTest::newRow("panned past the start") << -30.0 << -10.0 << 100.0 << -5.0 << 15.0;
+        QTest::newRow("panned past the end") << 95.0 << 125.0 << 100.0 << 75.0 << 105.0;
+        QTest::newRow("zoomed in too far") << 50.0 << 50.0 << 100.0 << 50.0 - 5e-5 << 50.0 + 5e-5;
+        QTest::newRow("tiny at the start edge") << -5.0 << -5.0 << 100.0 << -5.0 << -5.0 + 1e-4;
+        QTest::newRow("no step: as requested") << -30.0 << 500.0 << 0.0 << -30.0 << 500.0;
+    }
+    void clampToStep() {
+        QFETCH(double, lower);
+        QFETCH(double, upper);
+        QFETCH(double, end);
+        QFETCH(double, wantLower);
+        QFETCH(double, wantUpper);
+        const auto [lo, hi] = pipelab::ui::clampToStep(lower, upper, end);
+        QCOMPARE(lo, wantLower);
+        QCOMPARE(hi, wantUpper);
     }
     void strip_data() {
         QTest::addColumn<int>("nLayers");
