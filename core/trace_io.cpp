@@ -1,10 +1,10 @@
 #include "core/trace_io.h"
 
+#include "core/file_io.h"
 #include "core/schedule.h"
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <cstdio>
 #include <tuple>
@@ -275,11 +275,10 @@ Timeline timeline_from_chrome_trace(const json& trace) {
 
 // Streams event by event (a large run never exists as one JSON document in memory) into
 // a temporary file renamed over `path` at the end, so a failure leaves no half trace.
+// A path ending in ".gz" is written gzip-compressed (Perfetto opens those as they are).
 void write_chrome_trace(const Timeline& tl, const std::string& path) {
-    const std::string tmp = path + ".part";
-    {
-        std::ofstream out(tmp);
-        if (!out) throw TraceError("cannot write trace to " + path);
+    try {
+        OutputFile out(path);
         out << "{\"traceEvents\":[\n";
         bool first = true;
         for_each_trace_event(tl, [&](json&& e) {
@@ -287,26 +286,24 @@ void write_chrome_trace(const Timeline& tl, const std::string& path) {
             first = false;
         });
         out << "\n],\"displayTimeUnit\":\"ms\",\"pipelab\":" << trace_footer(tl).dump() << "}\n";
-        if (!out) {
-            out.close();
-            std::remove(tmp.c_str());
-            throw TraceError("error while writing trace to " + path);
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw TraceError("cannot write trace to " + path);
+        out.commit();
+    } catch (const FileError& e) {
+        throw TraceError(std::string("cannot write trace: ") + e.what());
     }
 }
 
 Timeline read_chrome_trace(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw TraceError("cannot open trace " + path);
     json j;
     try {
-        j = json::parse(in);
-    } catch (const json::parse_error& e) {
-        throw TraceError(path + ": not valid JSON: " + e.what());
+        InputFile in(path);
+        try {
+            j = json::parse(in);
+        } catch (const json::parse_error& e) {
+            const std::string why = in.error().empty() ? e.what() : in.error();
+            throw TraceError(path + ": not valid JSON: " + why);
+        }
+    } catch (const FileError& e) {
+        throw TraceError(std::string("cannot open trace: ") + e.what());
     }
     try {
         return timeline_from_chrome_trace(j);
