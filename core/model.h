@@ -34,7 +34,9 @@ struct Layer {
     double fwd_flops = 0;       // per microbatch
     double bwd_input_flops = 0; // I: gradient w.r.t. inputs
     double bwd_weight_flops = 0;// W: gradient w.r.t. weights
-    std::int64_t activation_bytes = 0;  // saved for backward, per microbatch
+    std::int64_t activation_bytes = 0;  // saved by F for the backward, per microbatch
+    std::int64_t pending_bytes = 0;     // what I keeps for W, per microbatch
+    std::int64_t scratch_bytes = 0;     // transient work space of I or B (per rank, reused)
 };
 
 // Why a model is too large for PipeLab to account in 64-bit bytes (more than 1 TiB of

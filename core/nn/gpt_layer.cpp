@@ -2,10 +2,8 @@
 // Letters: B microbatch size, T sequence length, C d_model, NH heads, F d_ff, V vocab,
 // L number of blocks.
 //
-// Each buffer kind (params, acts, pending, scratch) of each layer kind is a struct of
-// pointers plus ONE table function listing (name, shape, count, pointer slot, init rule):
-// sizes are summed from it and the pointers are carved from it, so they cannot disagree
-// (llm.c keeps fill_in_parameter_sizes and malloc_and_point_parameters in step by hand).
+// The buffers' layouts (structs of pointers carved from one table each) are in
+// core/gpt_tensors.h, shared with the cost model and the CUDA stage.
 #include "core/nn/gpt_layer.h"
 
 #include <algorithm>
@@ -17,202 +15,12 @@
 
 namespace pipelab::nn {
 
+// ---- sizes, tables, init (the tables live in core/gpt_tensors) -----------------------------
+
 namespace {
-
 using i64 = std::int64_t;
-
-enum class Init { None, Normal, NormalProj, Zeros, Ones };
-
-struct Slot {
-    const char* name;
-    const char* shape;
-    i64 count;
-    float** f32 = nullptr;  // exactly one of f32 / i32
-    int** i32 = nullptr;
-    Init init = Init::None;  // parameters only
-};
-using Table = std::vector<Slot>;
-
-i64 table_count(const Table& t) {
-    i64 n = 0;
-    for (const Slot& s : t) n += s.count;
-    return n;
-}
-
-// Point every slot into base, back to back (all elements are 4 bytes: no padding).
-void carve(const Table& t, const void* base) {
-    auto* p = static_cast<std::byte*>(const_cast<void*>(base));
-    for (const Slot& s : t) {
-        if (s.f32 != nullptr) *s.f32 = reinterpret_cast<float*>(p);
-        if (s.i32 != nullptr) *s.i32 = reinterpret_cast<int*>(p);
-        p += s.count * 4;
-    }
-}
-
-std::vector<TensorView> views(const Table& t) {
-    std::vector<TensorView> v;
-    v.reserve(t.size());
-    for (const Slot& s : t)
-        v.push_back({s.name, s.shape, s.count, s.f32 ? *s.f32 : nullptr, s.i32 ? *s.i32 : nullptr});
-    return v;
-}
-
-// ---- the tables ----------------------------------------------------------------------------
-
-struct EmbedParams { float *wte, *wpe; };
-struct EmbedActs { int* tokens; };
-struct EmbedPending { float* dout; };
-
-Table table(const GptDims& d, EmbedParams& p) {
-    return {{"wte", "(V, C)", i64{d.V} * d.C, &p.wte, nullptr, Init::Normal},
-            {"wpe", "(T, C)", i64{d.T} * d.C, &p.wpe, nullptr, Init::Normal}};
-}
-Table table(const GptDims& d, EmbedActs& a) {
-    return {{"tokens", "(B, T)", i64{d.B} * d.T, nullptr, &a.tokens}};
-}
-Table table(const GptDims& d, EmbedPending& p) {  // W's dout: the embedding has no I math
-    return {{"dout", "(B, T, C)", i64{d.B} * d.T * d.C, &p.dout}};
-}
-
-struct BlockParams {
-    float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb;
-    float *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
-};
-struct BlockActs {
-    float *inp, *ln1, *ln1_mean, *ln1_rstd, *qkv, *att, *atty, *res2;
-    float *ln2, *ln2_mean, *ln2_rstd, *fch, *fch_gelu;
-};
-struct BlockPending {  // written by I, read by W: the douts of the linears and LayerNorms
-    float *dout, *dres2, *dfch, *dln2, *dqkv, *dln1;
-};
-struct BlockScratch { float *dfch_gelu, *datty, *datt; };
-
-Table table(const GptDims& d, BlockParams& p) {
-    const i64 C = d.C, F = d.F;
-    return {{"ln1w", "(C)", C, &p.ln1w, nullptr, Init::Ones},
-            {"ln1b", "(C)", C, &p.ln1b, nullptr, Init::Zeros},
-            {"qkvw", "(3C, C)", 3 * C * C, &p.qkvw, nullptr, Init::Normal},
-            {"qkvb", "(3C)", 3 * C, &p.qkvb, nullptr, Init::Zeros},
-            {"attprojw", "(C, C)", C * C, &p.attprojw, nullptr, Init::NormalProj},
-            {"attprojb", "(C)", C, &p.attprojb, nullptr, Init::Zeros},
-            {"ln2w", "(C)", C, &p.ln2w, nullptr, Init::Ones},
-            {"ln2b", "(C)", C, &p.ln2b, nullptr, Init::Zeros},
-            {"fcw", "(F, C)", F * C, &p.fcw, nullptr, Init::Normal},
-            {"fcb", "(F)", F, &p.fcb, nullptr, Init::Zeros},
-            {"fcprojw", "(C, F)", C * F, &p.fcprojw, nullptr, Init::NormalProj},
-            {"fcprojb", "(C)", C, &p.fcprojb, nullptr, Init::Zeros}};
-}
-Table table(const GptDims& d, BlockActs& a) {
-    const i64 BT = i64{d.B} * d.T, C = d.C, F = d.F;
-    return {{"inp", "(B, T, C)", BT * C, &a.inp},  // the block's own copy of its input
-            {"ln1", "(B, T, C)", BT * C, &a.ln1},
-            {"ln1_mean", "(B, T)", BT, &a.ln1_mean},
-            {"ln1_rstd", "(B, T)", BT, &a.ln1_rstd},
-            {"qkv", "(B, T, 3C)", BT * 3 * C, &a.qkv},
-            {"att", "(B, NH, T, T)", i64{d.B} * d.NH * d.T * d.T, &a.att},
-            {"atty", "(B, T, C)", BT * C, &a.atty},
-            {"res2", "(B, T, C)", BT * C, &a.res2},
-            {"ln2", "(B, T, C)", BT * C, &a.ln2},
-            {"ln2_mean", "(B, T)", BT, &a.ln2_mean},
-            {"ln2_rstd", "(B, T)", BT, &a.ln2_rstd},
-            {"fch", "(B, T, F)", BT * F, &a.fch},
-            {"fch_gelu", "(B, T, F)", BT * F, &a.fch_gelu}};
-}
-Table table(const GptDims& d, BlockPending& p) {
-    const i64 BT = i64{d.B} * d.T, C = d.C, F = d.F;
-    return {{"dout", "(B, T, C)", BT * C, &p.dout},     // dout of fcproj = the block's dout
-            {"dres2", "(B, T, C)", BT * C, &p.dres2},   // dout of attproj
-            {"dfch", "(B, T, F)", BT * F, &p.dfch},     // dout of fc
-            {"dln2", "(B, T, C)", BT * C, &p.dln2},     // dout of ln2
-            {"dqkv", "(B, T, 3C)", BT * 3 * C, &p.dqkv},// dout of qkv
-            {"dln1", "(B, T, C)", BT * C, &p.dln1}};    // dout of ln1
-}
-Table table(const GptDims& d, BlockScratch& s) {
-    const i64 BT = i64{d.B} * d.T;
-    return {{"dfch_gelu", "(B, T, F)", BT * d.F, &s.dfch_gelu},
-            {"datty", "(B, T, C)", BT * d.C, &s.datty},
-            {"datt", "(T, T)", i64{d.T} * d.T, &s.datt}};
-}
-
-struct HeadParams { float *lnfw, *lnfb, *wlm; };
-struct HeadActs {
-    float *inp, *lnf, *lnf_mean, *lnf_rstd, *probs, *losses;
-    int* targets;
-};
-struct HeadPending { float *dlogits, *dlnf; };
-
-Table table(const GptDims& d, HeadParams& p) {
-    return {{"lnfw", "(C)", d.C, &p.lnfw, nullptr, Init::Ones},
-            {"lnfb", "(C)", d.C, &p.lnfb, nullptr, Init::Zeros},
-            {"wlm", "(V, C)", i64{d.V} * d.C, &p.wlm, nullptr, Init::Normal}};
-}
-Table table(const GptDims& d, HeadActs& a) {
-    const i64 BT = i64{d.B} * d.T;
-    return {{"inp", "(B, T, C)", BT * d.C, &a.inp},
-            {"lnf", "(B, T, C)", BT * d.C, &a.lnf},
-            {"lnf_mean", "(B, T)", BT, &a.lnf_mean},
-            {"lnf_rstd", "(B, T)", BT, &a.lnf_rstd},
-            {"probs", "(B, T, V)", BT * d.V, &a.probs},
-            {"losses", "(B, T)", BT, &a.losses},  // per position, kept for reporting
-            {"targets", "(B, T)", BT, nullptr, &a.targets}};
-}
-Table table(const GptDims& d, HeadPending& p) {
-    const i64 BT = i64{d.B} * d.T;
-    return {{"dlogits", "(B, T, V)", BT * d.V, &p.dlogits},
-            {"dlnf", "(B, T, C)", BT * d.C, &p.dlnf}};
-}
-
-template <class S>
-S carved(const GptDims& d, const void* base) {
-    S s{};
-    carve(table(d, s), base);
-    return s;
-}
-template <class S>
-i64 bytes_of(const GptDims& d) {
-    S s{};
-    return table_count(table(d, s)) * 4;
-}
-template <class S>
-std::vector<TensorView> views_of(const GptDims& d, const void* base) {
-    S s{};
-    const Table t = table(d, s);
-    carve(t, base);
-    return views(t);
-}
-
 void zero(float* p, i64 n) { std::memset(p, 0, static_cast<std::size_t>(n) * sizeof(float)); }
-
-// splitmix64 + Box-Muller: the same numbers with every compiler and standard library.
-struct Rng {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    double uniform() { return static_cast<double>((next() >> 11) + 1) * 0x1.0p-53; }  // (0, 1]
-};
-
-void fill_normal(float* p, i64 n, double std, Rng& rng) {
-    constexpr double kTwoPi = 6.283185307179586476925;
-    for (i64 i = 0; i < n; i += 2) {
-        const double r = std::sqrt(-2.0 * std::log(rng.uniform()));
-        const double theta = kTwoPi * rng.uniform();
-        p[i] = static_cast<float>(std * r * std::cos(theta));
-        if (i + 1 < n) p[i + 1] = static_cast<float>(std * r * std::sin(theta));
-    }
-}
-
 }  // namespace
-
-// ---- sizes, tables, init -------------------------------------------------------------------
-
-GptDims gpt_dims(const ModelConfig& cfg) {
-    return {cfg.microbatch_size, cfg.seq_len, cfg.d_model, cfg.heads,
-            cfg.d_ff,            cfg.vocab,   cfg.layers};
-}
 
 GptLayer::GptLayer(LayerKind kind, int index, GptDims dims) : kind_(kind), index_(index), d_(dims) {
     assert(d_.NH > 0 && d_.C % d_.NH == 0);
@@ -227,88 +35,23 @@ std::vector<GptLayer> GptLayer::build(const ModelConfig& cfg) {
     return layers;
 }
 
-std::int64_t GptLayer::param_count() const {
-    switch (kind_) {
-    case LayerKind::Embedding: return bytes_of<EmbedParams>(d_) / 4;
-    case LayerKind::Block: return bytes_of<BlockParams>(d_) / 4;
-    case LayerKind::Head: return bytes_of<HeadParams>(d_) / 4;
-    }
-    return 0;
-}
-
-std::int64_t GptLayer::activation_bytes() const {
-    switch (kind_) {
-    case LayerKind::Embedding: return bytes_of<EmbedActs>(d_);
-    case LayerKind::Block: return bytes_of<BlockActs>(d_);
-    case LayerKind::Head: return bytes_of<HeadActs>(d_);
-    }
-    return 0;
-}
-
-std::int64_t GptLayer::pending_bytes() const {
-    switch (kind_) {
-    case LayerKind::Embedding: return bytes_of<EmbedPending>(d_);
-    case LayerKind::Block: return bytes_of<BlockPending>(d_);
-    case LayerKind::Head: return bytes_of<HeadPending>(d_);
-    }
-    return 0;
-}
-
-std::int64_t GptLayer::scratch_bytes() const {
-    return kind_ == LayerKind::Block ? bytes_of<BlockScratch>(d_) : 0;
-}
+std::int64_t GptLayer::param_count() const { return layer_bytes(kind_, Buffer::Params, d_) / 4; }
+std::int64_t GptLayer::activation_bytes() const { return layer_bytes(kind_, Buffer::Acts, d_); }
+std::int64_t GptLayer::pending_bytes() const { return layer_bytes(kind_, Buffer::Pending, d_); }
+std::int64_t GptLayer::scratch_bytes() const { return layer_bytes(kind_, Buffer::Scratch, d_); }
 
 std::vector<TensorView> GptLayer::params(float* base) const {
-    switch (kind_) {
-    case LayerKind::Embedding: return views_of<EmbedParams>(d_, base);
-    case LayerKind::Block: return views_of<BlockParams>(d_, base);
-    case LayerKind::Head: return views_of<HeadParams>(d_, base);
-    }
-    return {};
+    return layer_views(kind_, Buffer::Params, d_, base);
 }
-
 std::vector<TensorView> GptLayer::activations(std::byte* base) const {
-    switch (kind_) {
-    case LayerKind::Embedding: return views_of<EmbedActs>(d_, base);
-    case LayerKind::Block: return views_of<BlockActs>(d_, base);
-    case LayerKind::Head: return views_of<HeadActs>(d_, base);
-    }
-    return {};
+    return layer_views(kind_, Buffer::Acts, d_, base);
 }
-
 std::vector<TensorView> GptLayer::pending(std::byte* base) const {
-    switch (kind_) {
-    case LayerKind::Embedding: return views_of<EmbedPending>(d_, base);
-    case LayerKind::Block: return views_of<BlockPending>(d_, base);
-    case LayerKind::Head: return views_of<HeadPending>(d_, base);
-    }
-    return {};
+    return layer_views(kind_, Buffer::Pending, d_, base);
 }
 
 void GptLayer::init_params(float* params, std::uint64_t seed) const {
-    Table t;
-    EmbedParams e{};
-    BlockParams b{};
-    HeadParams h{};
-    switch (kind_) {
-    case LayerKind::Embedding: t = table(d_, e); break;
-    case LayerKind::Block: t = table(d_, b); break;
-    case LayerKind::Head: t = table(d_, h); break;
-    }
-    carve(t, params);
-    Rng rng{seed ^ (0xD1B54A32D192ED03ull * static_cast<std::uint64_t>(index_ + 1))};
-    const double std_w = 0.02;
-    const double std_proj = 0.02 / std::sqrt(2.0 * std::max(d_.L, 1));
-    for (const Slot& s : t) {
-        float* p = *s.f32;
-        switch (s.init) {
-        case Init::Normal: fill_normal(p, s.count, std_w, rng); break;
-        case Init::NormalProj: fill_normal(p, s.count, std_proj, rng); break;
-        case Init::Ones: for (i64 i = 0; i < s.count; ++i) p[i] = 1.0f; break;
-        case Init::Zeros:
-        case Init::None: zero(p, s.count); break;
-        }
-    }
+    init_layer_params(kind_, index_, d_, params, seed);
 }
 
 // ---- forward / I / W / B -------------------------------------------------------------------

@@ -26,23 +26,15 @@
 #include <string>
 #include <vector>
 
+#include "core/gpt_tensors.h"
 #include "core/model.h"
 
 namespace pipelab::nn {
 
-struct GptDims {
-    int B = 0, T = 0, C = 0, NH = 0, F = 0, V = 0, L = 0;
-};
-GptDims gpt_dims(const ModelConfig& cfg);
-
-// One named tensor carved out of a buffer: exactly one of f32 / i32 is set.
-struct TensorView {
-    const char* name = "";
-    const char* shape = "";  // in the letters above, e.g. "(3C, C)"
-    std::int64_t count = 0;  // elements (4 bytes each)
-    float* f32 = nullptr;
-    int* i32 = nullptr;
-};
+// The tensor tables and dims are shared with the cost model and the CUDA stage.
+using pipelab::GptDims;
+using pipelab::TensorView;
+using pipelab::gpt_dims;
 
 // What a forward consumes besides the parameters.
 struct LayerInput {
