@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/builtin_backends.h"
 #include "core/backend.h"
 #include "core/report.h"
 #include "core/run_config.h"
@@ -304,6 +305,7 @@ int main(int argc, char** argv) {
         std::cout << "pipelab-cli " << PIPELAB_VERSION << "\n";
         return kExitOk;
     }
+    register_builtin_backends();
     try {
         const Args a = parse_args(argc, argv);
         if (a.command == "simulate") return cmd_simulate(a);
@@ -319,6 +321,7 @@ int main(int argc, char** argv) {
         return kExitUsage;
     } catch (const ExecutorError& e) {
         std::cerr << "pipelab-cli: run failed: " << e.what() << "\n";
+        if (!e.grid.empty()) std::cerr << e.grid << "\n";
         return kExitFailure;
     } catch (const TraceError& e) {
         std::cerr << "pipelab-cli: " << e.what() << "\n";

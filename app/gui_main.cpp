@@ -9,6 +9,7 @@
 #include <QTabWidget>
 #include <QTimer>
 
+#include "app/builtin_backends.h"
 #include "ui/compare_view.h"
 #include "ui/error_banner.h"
 #include "ui/main_window.h"
@@ -18,6 +19,7 @@
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
+    pipelab::register_builtin_backends();
     QApplication::setOrganizationName(QStringLiteral("PipeLab"));
     QApplication::setApplicationName(QStringLiteral("PipeLab"));
     QApplication::setApplicationVersion(QStringLiteral(PIPELAB_VERSION));

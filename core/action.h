@@ -4,7 +4,7 @@
 // simulator and the executors run it, and users load/save it as JSON.
 //
 // Text form (round-trips, as in PyTorch's pipelining `_Action`): "<chunk><KIND><mb>",
-// e.g. "0F3" = forward of chunk 0 on microbatch 3, "2SEND_B5" = send the input gradient
+// e.g. "0F3" = forward of chunk 0 on microbatch 3, "1R3" = its recompute on chunk 1, "2SEND_B5" = send the input gradient
 // computed by chunk 2 for microbatch 5 to the rank that holds chunk 1.
 #include <cstdint>
 #include <optional>
@@ -18,6 +18,8 @@ enum class ActionKind : std::uint8_t {
     B,       // full backward (input + weight gradients)
     I,       // backward for inputs only (zero-bubble split)
     W,       // backward for weights only (zero-bubble split)
+    R,       // recompute: the forward again, just before the backward (activation
+             // recomputation: F kept only the chunk's input)
     SEND_F,  // send chunk c's output activation to the rank holding chunk c+1
     RECV_F,  // receive chunk c's input activation from the rank holding chunk c-1
     SEND_B,  // send the gradient w.r.t. chunk c's input to the rank holding chunk c-1
@@ -53,7 +55,7 @@ inline Action comm_peer(const Action& a) {
     }
 }
 
-inline bool is_compute(ActionKind k) { return k <= ActionKind::W; }
+inline bool is_compute(ActionKind k) { return k <= ActionKind::R; }
 inline bool is_comm(ActionKind k) { return k >= ActionKind::SEND_F && k < ActionKind::NUM_KINDS; }
 inline bool is_backward(ActionKind k) { return k == ActionKind::B || k == ActionKind::I; }
 

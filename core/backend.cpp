@@ -1,41 +1,99 @@
 #include "core/backend.h"
 
-#include "core/simulator.h"
+#include <algorithm>
+#include <mutex>
 
-#if PIPELAB_HAVE_CPU_BACKEND
-#include "core/nn/cpu_backend.h"
-#endif
+#include "core/simulator.h"
 
 namespace pipelab {
 
+namespace {
+
+RunResult run_simulator(const RunConfig&, const Plan& plan, RunControl& control) {
+    if (control.cancel.load()) throw RunCancelled();
+    RunResult r;
+    r.timeline = simulate(plan.schedule, plan.partition, plan.cost);
+    r.step_times_us.push_back(r.timeline.step_time_us());
+    if (control.on_progress) control.on_progress(1, 1, "simulated");
+    return r;
+}
+
+struct Registry {
+    std::mutex mu;
+    std::vector<BackendEntry> entries{{"sim", "Simulator", [] { return std::string(); }, run_simulator}};
+};
+
+Registry& registry() {
+    static Registry r;
+    return r;
+}
+
+// Backends every build knows by name, with the reason when this program lacks one.
+struct KnownBackend {
+    const char* name;
+    const char* label;
+    const char* missing;
+};
+constexpr KnownBackend kKnown[] = {
+    {"sim", "Simulator", "not linked"},
+    {"cpu", "CPU threads", "built without OpenBLAS (install libopenblas-dev and rebuild)"},
+    {"cuda", "CUDA", "built without CUDA (no nvcc found at configure time)"},
+};
+
+}  // namespace
+
+void register_backend(BackendEntry entry) {
+    Registry& r = registry();
+    std::lock_guard lk(r.mu);
+    for (BackendEntry& e : r.entries) {
+        if (e.name == entry.name) {
+            e = std::move(entry);
+            return;
+        }
+    }
+    r.entries.push_back(std::move(entry));
+}
+
 std::vector<BackendInfo> list_backends() {
+    std::vector<BackendEntry> entries;
+    {
+        Registry& r = registry();
+        std::lock_guard lk(r.mu);
+        entries = r.entries;
+    }
     std::vector<BackendInfo> out;
-    out.push_back({"sim", "Simulator", true, ""});
-#if PIPELAB_HAVE_CPU_BACKEND
-    out.push_back({"cpu", "CPU threads", true, ""});
-#else
-    out.push_back({"cpu", "CPU threads", false, "built without OpenBLAS (install libopenblas-dev and rebuild)"});
-#endif
-    out.push_back({"cuda", "CUDA", false, "the CUDA backend is not part of this build yet"});
+    const auto add = [&](const BackendEntry& e) {
+        const std::string why = e.unavailable ? e.unavailable() : std::string();
+        out.push_back({e.name, e.label, why.empty(), why});
+    };
+    for (const KnownBackend& k : kKnown) {
+        const auto it = std::find_if(entries.begin(), entries.end(), [&](const BackendEntry& e) { return e.name == k.name; });
+        if (it != entries.end()) add(*it);
+        else out.push_back({k.name, k.label, false, k.missing});
+    }
+    for (const BackendEntry& e : entries) {
+        const bool known = std::any_of(std::begin(kKnown), std::end(kKnown), [&](const KnownBackend& k) { return e.name == k.name; });
+        if (!known) add(e);
+    }
     return out;
 }
 
 RunResult run_backend(const RunConfig& cfg, const Plan& plan, RunControl& control) {
-    for (const BackendInfo& b : list_backends()) {
-        if (b.name != cfg.backend) continue;
-        if (!b.available) throw ConfigError("backend", "\"" + b.name + "\" is not available: " + b.why_not);
-        if (b.name == "sim") {
-            if (control.cancel.load()) throw RunCancelled();
-            RunResult r;
-            r.timeline = simulate(plan.schedule, plan.partition, plan.cost);
-            if (control.on_progress) control.on_progress(1, 1, "simulated");
-            return r;
-        }
-#if PIPELAB_HAVE_CPU_BACKEND
-        if (b.name == "cpu") return run_cpu_backend(cfg, plan, control);
-#endif
+    BackendEntry entry;
+    {
+        Registry& r = registry();
+        std::lock_guard lk(r.mu);
+        const auto it = std::find_if(r.entries.begin(), r.entries.end(), [&](const BackendEntry& e) { return e.name == cfg.backend; });
+        if (it != r.entries.end()) entry = *it;
     }
-    throw ConfigError("backend", "unknown backend \"" + cfg.backend + "\"");
+    if (!entry.run) {
+        for (const BackendInfo& b : list_backends())
+            if (b.name == cfg.backend) throw ConfigError("backend", "\"" + b.name + "\" is not available: " + b.why_not);
+        throw ConfigError("backend", "unknown backend \"" + cfg.backend + "\"");
+    }
+    const std::string why = entry.unavailable ? entry.unavailable() : std::string();
+    if (!why.empty()) throw ConfigError("backend", "\"" + entry.name + "\" is not available: " + why);
+    return entry.run(cfg, plan, control);
 }
 
 }  // namespace pipelab

@@ -1,11 +1,15 @@
 #pragma once
 // The one entry point every front end (CLI, GUI controller) uses to run an experiment:
-// pick the backend named in the config and produce a Timeline. Backends:
-//   "sim"  the discrete-event simulator (always available)
-//   "cpu"  real training on CPU threads (needs the OpenBLAS build of core/nn)
-//   "cuda" the GPU backend (needs gpu/ and a device)
+// pick the backend named in the config and produce a Timeline. Backends register
+// themselves here; core knows only the simulator and never includes a backend's code:
+//   "sim"  the discrete-event simulator (core, always available)
+//   "cpu"  real training on CPU threads (core/nn: register_cpu_backend)
+//   "cuda" real training on CUDA GPUs (gpu/: register_cuda_backend)
+// A front end calls the registration functions it links once at start-up
+// (app/builtin_backends.h does that for the CLI, the app and the tests).
 // run_backend runs on the caller's thread (never the GUI thread: the controller owns a
 // worker) and polls RunControl::cancel between actions/steps.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,17 +20,31 @@
 namespace pipelab {
 
 struct RunResult {
-    Timeline timeline;            // the last step
-    std::vector<double> losses;   // one per step (empty for the simulator)
+    Timeline timeline;                 // the last step
+    std::vector<double> losses;        // one per step (empty for the simulator)
+    std::vector<double> step_times_us; // one per step (the simulator's one step)
 };
 
 struct BackendInfo {
     std::string name;     // "sim", "cpu", "cuda"
     std::string label;    // "Simulator", "CPU threads", "CUDA"
     bool available = false;
-    std::string why_not;  // when unavailable: what is missing
+    std::string why_not;  // when unavailable: what is missing ("no CUDA device: ...")
 };
 
+struct BackendEntry {
+    std::string name;
+    std::string label;
+    // "" when the backend can run here, else why not (asked each time: devices come and go).
+    std::function<std::string()> unavailable;
+    std::function<RunResult(const RunConfig&, const Plan&, RunControl&)> run;
+};
+
+// Adds a backend, or replaces the one of the same name. Thread-safe.
+void register_backend(BackendEntry entry);
+
+// sim, cpu and cuda always appear (one not linked into this program says so), then any
+// other registered backend.
 std::vector<BackendInfo> list_backends();
 
 // Throws ConfigError for an unavailable backend, RunCancelled when cancelled, and

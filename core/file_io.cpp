@@ -100,18 +100,18 @@ std::string InputFile::error() const { return m_buf->error(); }
 
 class OutputFile::Buf : public std::streambuf {
 public:
-    Buf(const std::string& part, bool gzip) {
+    Buf(const std::string& part, const std::string& path, bool gzip) {
         if (gzip) {
 #if PIPELAB_HAVE_ZLIB
             m_gz = gzopen(part.c_str(), "wb6");
-            if (m_gz == nullptr) throw FileError("cannot write " + part);
+            if (m_gz == nullptr) throw FileError("cannot write " + path);
             gzbuffer(m_gz, 1 << 17);
 #else
-            throw FileError("cannot write " + part + " gzip-compressed: " + kNoZlib);
+            throw FileError("cannot write " + path + " gzip-compressed: " + kNoZlib);
 #endif
         } else {
             m_file = std::fopen(part.c_str(), "wb");
-            if (m_file == nullptr) throw FileError("cannot write " + part);
+            if (m_file == nullptr) throw FileError("cannot write " + path);
         }
         setp(m_data.data(), m_data.data() + m_data.size());
     }
@@ -162,7 +162,7 @@ private:
 
 OutputFile::OutputFile(const std::string& path)
     : std::ostream(nullptr), m_path(path), m_part(path + ".part") {
-    m_buf = std::make_unique<Buf>(m_part, is_gzip_path(path));
+    m_buf = std::make_unique<Buf>(m_part, path, is_gzip_path(path));
     rdbuf(m_buf.get());
 }
 

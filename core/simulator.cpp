@@ -111,6 +111,7 @@ Timeline simulate(const Schedule& s, const Partition& part, const CostModel& cos
                 memory[r].push_back(h);
                 break;
             case ActionKind::I: end = t + c.i; break;
+            case ActionKind::R: end = t + c.f; break;
             case ActionKind::B:
             case ActionKind::W:
                 end = t + (a.kind == ActionKind::B ? c.i + c.w : c.w);

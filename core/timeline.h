@@ -28,9 +28,10 @@ struct MemorySample {
     std::int64_t params = 0;
     std::int64_t grads = 0;
     std::int64_t optimizer = 0;
-    std::int64_t activations = 0;  // live activations and in-flight gradients
+    std::int64_t activations = 0;  // live activations and gradients (core/memory_rule.h)
     std::int64_t workspace = 0;    // per-rank transient buffers reused by every action
-    std::int64_t total() const { return params + grads + optimizer + activations + workspace; }
+    std::int64_t messages = 0;     // sent to this rank and not yet received
+    std::int64_t total() const { return params + grads + optimizer + activations + workspace + messages; }
     friend bool operator==(const MemorySample&, const MemorySample&) = default;
 };
 

@@ -86,7 +86,8 @@ void for_each_trace_event(const Timeline& tl, Emit&& emit) {
     for (const auto& s : tl.memory) {
         emit(json{{"ph", "C"}, {"name", "memory"}, {"pid", s.rank}, {"ts", s.time_us},
                   {"args", {{"params", s.params}, {"grads", s.grads}, {"optimizer", s.optimizer},
-                            {"activations", s.activations}, {"workspace", s.workspace}}}});
+                            {"activations", s.activations}, {"workspace", s.workspace},
+                            {"messages", s.messages}}}});
     }
 }
 
@@ -205,6 +206,7 @@ Timeline timeline_from_chrome_trace(const json& trace) {
             s.optimizer = bytes("optimizer");
             s.activations = bytes("activations");
             if (args.contains("workspace")) s.workspace = bytes("workspace");
+            if (args.contains("messages")) s.messages = bytes("messages");
             tl.memory.push_back(s);
         } else if (phase == "M" && ev.value("name", "") == "process_name") {
             const json& args = rd.field(ev, "args");
@@ -287,8 +289,8 @@ void write_chrome_trace(const Timeline& tl, const std::string& path) {
         });
         out << "\n],\"displayTimeUnit\":\"ms\",\"pipelab\":" << trace_footer(tl).dump() << "}\n";
         out.commit();
-    } catch (const FileError& e) {
-        throw TraceError(std::string("cannot write trace: ") + e.what());
+    } catch (const FileError&) {
+        throw TraceError("cannot write trace to " + path);
     }
 }
 

@@ -12,6 +12,7 @@ QColor kindColor(ActionKind kind) {
         case ActionKind::B: return QColor(0x22, 0xa5, 0x5a);       // green
         case ActionKind::I: return QColor(0x8b, 0x5c, 0xf6);       // violet
         case ActionKind::W: return QColor(0xf5, 0x9e, 0x0b);       // amber
+        case ActionKind::R: return QColor(0x0e, 0xa5, 0xb0);       // teal
         case ActionKind::SEND_F:
         case ActionKind::RECV_F: return QColor(0x94, 0x6b, 0x4a);  // brown
         case ActionKind::SEND_B:
@@ -27,6 +28,7 @@ QString kindName(ActionKind kind) {
         case ActionKind::B: return QStringLiteral("backward");
         case ActionKind::I: return QStringLiteral("backward (input grad)");
         case ActionKind::W: return QStringLiteral("backward (weight grad)");
+        case ActionKind::R: return QStringLiteral("recompute (forward again)");
         case ActionKind::SEND_F: return QStringLiteral("send activation");
         case ActionKind::RECV_F: return QStringLiteral("receive activation");
         case ActionKind::SEND_B: return QStringLiteral("send gradient");

@@ -1,5 +1,7 @@
 #include "ui/run_controller.h"
 
+#include "core/executor.h"
+
 #include <chrono>
 
 #include <QMetaObject>
@@ -103,6 +105,8 @@ void RunController::launch(Request req) {
             rec->stats = compute_stats(rec->timeline);
         } catch (const RunCancelled&) {
             wasCancelled = true;
+        } catch (const ExecutorError& e) {  // the marked grid says where in the schedule
+            error = QString::fromStdString(e.grid.empty() ? std::string(e.what()) : std::string(e.what()) + "\n" + e.grid);
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
             if (error.isEmpty()) error = QStringLiteral("the run failed");

@@ -148,7 +148,7 @@ void TimelineChart::rebuildRowLabels() {
         bars->removeFromLegend();
         if (m_kindLegend) bars->addToLegend(m_kindLegend);
     };
-    const ActionKind compute[] = {ActionKind::F, ActionKind::B, ActionKind::I, ActionKind::W};
+    const ActionKind compute[] = {ActionKind::F, ActionKind::B, ActionKind::I, ActionKind::W, ActionKind::R};
     for (ActionKind k : compute)
         if (present[static_cast<int>(k)]) addEntry(QString(QChar(to_string(k)[0])) + QStringLiteral("  ") + kindName(k), kindColor(k));
     if (present[static_cast<int>(ActionKind::SEND_F)] || present[static_cast<int>(ActionKind::RECV_F)])

@@ -1,7 +1,5 @@
 #include "core/nn/cpu_backend.h"
 
-#include <thread>
-
 #include "core/nn/ops.h"
 
 namespace pipelab::nn {
@@ -18,27 +16,26 @@ TokenData load_data(const RunConfig& cfg) {
 }  // namespace
 
 CpuTrainer::CpuTrainer(const RunConfig& cfg, const Plan& plan)
-    : m_cfg(cfg), m_plan(plan), m_data(load_data(cfg)) {
+    : m_cfg(cfg), m_plan(plan), m_data(load_data(cfg)), m_device(plan.schedule.n_ranks) {
     // Ranks are the parallelism: every rank's thread calls single-threaded BLAS.
     nn_set_single_threaded_blas();
-    m_opts.watchdog_s = cfg.training.watchdog_s;
-    m_opts.check_finite = cfg.training.check_finite;
     AdamWConfig adam;
     adam.lr = static_cast<float>(cfg.training.lr);
     adam.weight_decay = static_cast<float>(cfg.training.weight_decay);
     const Schedule& s = plan.schedule;
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<StageCompute*> raw;
     for (int r = 0; r < s.n_ranks; ++r) {
         std::vector<int> chunks;
         for (int c = 0; c < s.n_chunks(); ++c)
             if (s.rank_of(c) == r) chunks.push_back(c);
         m_stages.push_back(std::make_unique<CpuStage>(cfg.model, plan.partition, chunks, cfg.seed, m_data,
                                                       cfg.seed, s.n_microbatches, adam));
-        m_raw.push_back(m_stages.back().get());
-        // More ranks than cores time-share: say so on the device label.
-        m_devices.push_back("cpu thread " + std::to_string(r) +
-                            (static_cast<unsigned>(s.n_ranks) > cores ? " (shared core)" : ""));
+        raw.push_back(m_stages.back().get());
     }
+    ExecutorOptions opts;
+    opts.watchdog_s = cfg.training.watchdog_s;
+    opts.check_finite = cfg.training.check_finite;
+    m_executor = std::make_unique<Executor>(s, raw, m_device, opts);
 }
 
 CpuStage& CpuTrainer::stage_of_layer(int l) {
@@ -49,9 +46,8 @@ CpuStage& CpuTrainer::stage_of_layer(int l) {
 
 StepOutcome CpuTrainer::step(int step, const std::atomic<bool>* cancel) {
     for (auto& st : m_stages) st->set_step(step);
-    StepOutcome out = execute_step(m_plan.schedule, m_raw, step, m_opts, cancel);
+    StepOutcome out = m_executor->step(step, cancel);
     out.timeline.meta.bounds = m_plan.partition.bounds;
-    out.timeline.meta.devices = m_devices;
     return out;
 }
 
@@ -61,11 +57,16 @@ RunResult run_cpu_backend(const RunConfig& cfg, const Plan& plan, RunControl& co
     for (int s = 1; s <= cfg.steps; ++s) {
         StepOutcome out = trainer.step(s, &control.cancel);
         result.losses.push_back(out.loss);
+        result.step_times_us.push_back(out.timeline.step_time_us());
         result.timeline = std::move(out.timeline);
         if (control.on_progress)
             control.on_progress(s, cfg.steps, "step " + std::to_string(s) + " loss " + std::to_string(out.loss));
     }
     return result;
+}
+
+void register_cpu_backend() {
+    register_backend({"cpu", "CPU threads", [] { return std::string(); }, run_cpu_backend});
 }
 
 }  // namespace pipelab::nn

@@ -6,6 +6,7 @@
 
 #include "core/backend.h"
 #include "core/executor.h"
+#include "core/host_device.h"
 #include "core/nn/cpu_stage.h"
 
 namespace pipelab::nn {
@@ -22,22 +23,24 @@ public:
     CpuStage& stage(int rank) { return *m_stages[static_cast<std::size_t>(rank)]; }
     // The rank holding layer l.
     CpuStage& stage_of_layer(int l);
-    const std::vector<std::string>& devices() const { return m_devices; }
 
 private:
     RunConfig m_cfg;
     Plan m_plan;
     TokenData m_data;
-    ExecutorOptions m_opts;
     std::vector<std::unique_ptr<CpuStage>> m_stages;
-    std::vector<StageCompute*> m_raw;
-    std::vector<std::string> m_devices;
+    HostDevice m_device;
+    std::unique_ptr<Executor> m_executor;
 };
 
 RunResult run_cpu_backend(const RunConfig& cfg, const Plan& plan, RunControl& control);
 
+// Adds "cpu" to the backend registry (core/backend.h).
+void register_cpu_backend();
+
 }  // namespace pipelab::nn
 
 namespace pipelab {
+using nn::register_cpu_backend;
 using nn::run_cpu_backend;
 }

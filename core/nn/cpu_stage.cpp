@@ -64,10 +64,10 @@ bool CpuStage::holds_layer(int l) const {
 const float* CpuStage::layer_params(int l) const { return m_params.data() + m_param_off[slot(l)]; }
 const float* CpuStage::layer_grads(int l) const { return m_grads.data() + m_param_off[slot(l)]; }
 
-ChunkBuffers CpuStage::buffers(int c) const {
+ChunkSizes CpuStage::buffers(int c) const {
     const Chunk& ch = chunk_of(c);
-    return {ch.act_bytes / 4, ch.pend_bytes / 4,
-            static_cast<std::int64_t>(m_cfg.microbatch_size) * m_cfg.seq_len * m_cfg.d_model};
+    return {ch.act_bytes, ch.pend_bytes,
+            static_cast<std::int64_t>(m_cfg.microbatch_size) * m_cfg.seq_len * m_cfg.d_model * 4};
 }
 
 std::int64_t CpuStage::workspace_bytes() const {
@@ -75,24 +75,36 @@ std::int64_t CpuStage::workspace_bytes() const {
                                      (m_tokens.size() + m_targets.size()) * sizeof(int) + m_scratch.size());
 }
 
-void CpuStage::zero_grad() { std::fill(m_grads.begin(), m_grads.end(), 0.0f); }
+void CpuStage::zero_grad() {
+    std::fill(m_grads.begin(), m_grads.end(), 0.0f);
+    m_loss_sum = 0;
+}
 
-// Layers of the chunk in order; each writes into the ping-pong buffer except the last,
-// which writes the chunk's output. The head (last layer of the model) returns the loss.
-double CpuStage::forward(int c, int mb, const float* input, float* saved, float* output) {
+void CpuStage::forward(int c, int mb, const float* input, std::byte* saved, float* output) {
+    m_loss_sum += run_forward(c, mb, input, saved, output);
+}
+
+// The same arithmetic as the forward, so the backward sees bit-identical activations; the
+// output is not needed again and the loss was counted by the forward.
+void CpuStage::recompute(int c, int mb, const float* input, std::byte* saved) {
+    run_forward(c, mb, input, saved, nullptr);
+}
+
+double CpuStage::run_forward(int c, int mb, const float* input, std::byte* saved, float* output) {
     const Chunk& ch = chunk_of(c);
     const bool has_embed = ch.first == 0;
     const bool has_head = ch.end == m_cfg.layers + 2;
     if (has_embed || has_head)
         m_data.batch(m_data_seed, m_step, mb, m_cfg.microbatch_size, m_cfg.seq_len, m_tokens.data(),
                      m_targets.data());
-    auto* acts = reinterpret_cast<std::byte*>(saved);
+    std::byte* acts = saved;
     const float* x = input;
     double loss = 0;
     for (int l = ch.first; l < ch.end; ++l) {
         const std::size_t i = slot(l);
         const std::size_t k = static_cast<std::size_t>(l - ch.first);
-        float* out = l + 1 == ch.end ? output : (x == m_ping.data() ? m_pong.data() : m_ping.data());
+        float* next = x == m_ping.data() ? m_pong.data() : m_ping.data();
+        float* out = l + 1 == ch.end && output != nullptr ? output : next;
         LayerInput in{x, m_tokens.data(), m_targets.data()};
         loss = m_layers[i].forward(m_params.data() + m_param_off[i], in, out, acts + ch.act_off[k]);
         x = out;
@@ -101,10 +113,11 @@ double CpuStage::forward(int c, int mb, const float* input, float* saved, float*
 }
 
 // Layers in reverse; gradients between layers ping-pong, the first layer writes dinput.
-void CpuStage::backward_input(int c, int, const float* dout, float* saved, float* pending, float* dinput) {
+void CpuStage::backward_input(int c, int, const float* dout, std::byte* saved, std::byte* pending,
+                              float* dinput) {
     const Chunk& ch = chunk_of(c);
-    const auto* acts = reinterpret_cast<const std::byte*>(saved);
-    auto* pend = reinterpret_cast<std::byte*>(pending);
+    const std::byte* acts = saved;
+    std::byte* pend = pending;
     const float* g = dout;
     for (int l = ch.end - 1; l >= ch.first; --l) {
         const std::size_t i = slot(l);
@@ -116,10 +129,10 @@ void CpuStage::backward_input(int c, int, const float* dout, float* saved, float
     }
 }
 
-void CpuStage::backward_weight(int c, int, const float* saved, const float* pending) {
+void CpuStage::backward_weight(int c, int, const std::byte* saved, const std::byte* pending) {
     const Chunk& ch = chunk_of(c);
-    const auto* acts = reinterpret_cast<const std::byte*>(saved);
-    const auto* pend = reinterpret_cast<const std::byte*>(pending);
+    const std::byte* acts = saved;
+    const std::byte* pend = pending;
     for (int l = ch.first; l < ch.end; ++l) {
         const std::size_t i = slot(l);
         const std::size_t k = static_cast<std::size_t>(l - ch.first);

@@ -24,16 +24,18 @@ public:
     CpuStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks, std::uint64_t seed,
              const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam);
 
-    ChunkBuffers buffers(int chunk) const override;
+    ChunkSizes buffers(int chunk) const override;
     std::int64_t param_bytes() const override { return m_n_params * 4; }
     std::int64_t grad_bytes() const override { return m_n_params * 4; }
     std::int64_t optimizer_bytes() const override { return 2 * m_n_params * 4; }
     std::int64_t workspace_bytes() const override;
     void zero_grad() override;
-    double forward(int chunk, int mb, const float* input, float* saved, float* output) override;
-    void backward_input(int chunk, int mb, const float* dout, float* saved, float* pending,
+    void forward(int chunk, int mb, const float* input, std::byte* saved, float* output) override;
+    void recompute(int chunk, int mb, const float* input, std::byte* saved) override;
+    void backward_input(int chunk, int mb, const float* dout, std::byte* saved, std::byte* pending,
                         float* dinput) override;
-    void backward_weight(int chunk, int mb, const float* saved, const float* pending) override;
+    void backward_weight(int chunk, int mb, const std::byte* saved, const std::byte* pending) override;
+    double loss_sum() override { return m_loss_sum; }
     // Gradients are sums over microbatches; the step uses their mean.
     void optimizer_step(int step) override;
 
@@ -53,6 +55,9 @@ private:
         std::int64_t act_bytes = 0, pend_bytes = 0;
     };
     const Chunk& chunk_of(int c) const;
+    // The chunk's layers in order; the last one writes `output` (the ping-pong workspace
+    // when output is nullptr and the chunk does not end in the head). Returns the head's loss.
+    double run_forward(int c, int mb, const float* input, std::byte* saved, float* output);
     std::size_t slot(int layer) const;  // index into m_layers / offsets
 
     const ModelConfig m_cfg;
@@ -71,6 +76,7 @@ private:
     std::vector<float> m_ping, m_pong;
     std::vector<int> m_tokens, m_targets;
     std::vector<std::byte> m_scratch;
+    double m_loss_sum = 0;
     int m_step = 1;
     bool m_apply_optimizer = true;
 };

@@ -78,20 +78,24 @@ struct TimedStage : StageCompute {
         } add{inner_us, t0};
         return f();
     }
-    ChunkBuffers buffers(int c) const override { return in.buffers(c); }
+    ChunkSizes buffers(int c) const override { return in.buffers(c); }
     std::int64_t param_bytes() const override { return in.param_bytes(); }
     std::int64_t grad_bytes() const override { return in.grad_bytes(); }
     std::int64_t optimizer_bytes() const override { return in.optimizer_bytes(); }
     void zero_grad() override { in.zero_grad(); }
-    double forward(int c, int m, const float* x, float* s, float* o) override {
-        return timed([&] { return in.forward(c, m, x, s, o); });
+    void forward(int c, int m, const float* x, std::byte* s, float* o) override {
+        timed([&] { in.forward(c, m, x, s, o); });
     }
-    void backward_input(int c, int m, const float* d, float* s, float* p, float* dx) override {
+    void recompute(int c, int m, const float* x, std::byte* s) override {
+        timed([&] { in.recompute(c, m, x, s); });
+    }
+    void backward_input(int c, int m, const float* d, std::byte* s, std::byte* p, float* dx) override {
         timed([&] { in.backward_input(c, m, d, s, p, dx); });
     }
-    void backward_weight(int c, int m, const float* s, const float* p) override {
+    void backward_weight(int c, int m, const std::byte* s, const std::byte* p) override {
         timed([&] { in.backward_weight(c, m, s, p); });
     }
+    double loss_sum() override { return in.loss_sum(); }
     void optimizer_step(int s) override { in.optimizer_step(s); }
 };
 

@@ -14,6 +14,7 @@
 
 #include "core/run_config.h"
 #include "core/simulator.h"
+#include "app/builtin_backends.h"
 #include "ui/experiment_doc.h"
 #include "ui/gantt_plottable.h"
 #include "ui/main_window.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("PipeLabBench"));
+    pipelab::register_builtin_backends();
 
     {  // 1. Big Gantt replot.
         RunConfig cfg;

@@ -28,14 +28,16 @@ struct FakeStage : StageCompute {
     int optimizer_calls = 0;
     std::function<void(ActionKind, int, int)> hook;  // failure / delay injection
 
+    double loss = 0;
     explicit FakeStage(int chunks) : n_chunks(chunks), w_calls(static_cast<std::size_t>(chunks), 0) {}
-    ChunkBuffers buffers(int) const override { return {kSaved, kN, kN}; }
+    ChunkSizes buffers(int) const override { return {kSaved * 4, kN * 4, kN * 4}; }
     std::int64_t param_bytes() const override { return 1000; }
     std::int64_t grad_bytes() const override { return 1000; }
     std::int64_t optimizer_bytes() const override { return 2000; }
-    void zero_grad() override {}
-    double forward(int c, int mb, const float* in, float* saved, float* out) override {
+    void zero_grad() override { loss = 0; }
+    void forward(int c, int mb, const float* in, std::byte* saved_bytes, float* out) override {
         if (hook) hook(ActionKind::F, c, mb);
+        auto* saved = reinterpret_cast<float*>(saved_bytes);
         double sum = 0;
         for (int i = 0; i < kN; ++i) {
             const float x = in ? in[i] : float(mb);
@@ -43,21 +45,29 @@ struct FakeStage : StageCompute {
             if (out) out[i] = x + float(c + 1);
             sum += x;
         }
-        return out ? 0.0 : sum / kN;
+        if (!out) loss += sum / kN;
     }
-    void backward_input(int c, int mb, const float* dout, float* saved, float* scratch, float* din) override {
+    void recompute(int c, int mb, const float* in, std::byte* saved_bytes) override {
+        if (hook) hook(ActionKind::R, c, mb);
+        auto* saved = reinterpret_cast<float*>(saved_bytes);
+        for (int i = 0; i < kN; ++i) saved[i] = in ? in[i] : float(mb);
+    }
+    void backward_input(int c, int mb, const float* dout, std::byte* saved, std::byte* pending, float* din) override {
         if (hook) hook(ActionKind::I, c, mb);
+        auto* scratch = reinterpret_cast<float*>(pending);
+        const float expect = c > 0 ? float(mb) + float(c * (c + 1) / 2) : float(mb);  // F's input, kept or recomputed
+        if (reinterpret_cast<const float*>(saved)[0] != expect) throw std::runtime_error("saved activations corrupted");
         for (int i = 0; i < kN; ++i) {
             scratch[i] = dout ? dout[i] : 1.0f;
             if (din) din[i] = scratch[i];
-            (void)saved;
         }
     }
-    void backward_weight(int c, int mb, const float*, const float* scratch) override {
+    void backward_weight(int c, int mb, const std::byte*, const std::byte* pending) override {
         if (hook) hook(ActionKind::W, c, mb);
-        if (scratch[0] != 1.0f) throw std::runtime_error("gradient corrupted in transit");
+        if (reinterpret_cast<const float*>(pending)[0] != 1.0f) throw std::runtime_error("gradient corrupted in transit");
         ++w_calls[static_cast<std::size_t>(c)];
     }
+    double loss_sum() override { return loss; }
     void optimizer_step(int) override { ++optimizer_calls; }
 };
 
@@ -191,7 +201,8 @@ private slots:
         QCOMPARE(run.owned[1]->optimizer_calls, 1);
     }
 
-    // Buffers sent to a slow rank count on that rank while they wait in its mailbox.
+    // Buffers sent to a slow rank count on that rank, as messages, while they wait in its
+    // mailbox; once received they are its activations.
     void mailboxBytesCountOnTheReceiver() {
         const Schedule s = make_schedule({ScheduleKind::GPipe, 2, 8, 1}, 8);
         Run run(s);
@@ -199,12 +210,17 @@ private slots:
             if (k == ActionKind::F) std::this_thread::sleep_for(20ms);
         };
         const Timeline tl = execute_step(s, run.stages, 1, {}, nullptr).timeline;
-        // After rank 1's first forward, rank 0 has long sent all 8 activations: one is in
-        // rank 1's inbox, six more wait in its mailbox, on top of microbatch 0's saved state.
+        // While rank 1 runs its first forward (20 ms), rank 0 sends the other 7 activations.
         std::int64_t most = 0;
         for (const auto& m : tl.memory)
-            if (m.rank == 1 && m.activations <= 2 * kSaved * 4 + 8 * kN * 4) most = std::max(most, m.activations);
-        QVERIFY2(most >= kSaved * 4 + 7 * kN * 4, qPrintable(QString::number(most)));
+            if (m.rank == 1) most = std::max(most, m.messages);
+        QVERIFY2(most >= 6 * kN * 4, qPrintable(QString::number(most)));
+        for (int r = 0; r < 2; ++r) {  // every message was received by the end
+            std::int64_t last = -1;
+            for (const auto& m : tl.memory)
+                if (m.rank == r) last = m.messages;
+            QCOMPARE(last, std::int64_t(0));
+        }
     }
 
     void splitBackwardRunsIThenW() {
@@ -225,10 +241,9 @@ private slots:
         Run run(s);
         struct NanStage : FakeStage {
             using FakeStage::FakeStage;
-            double forward(int c, int mb, const float* in, float* saved, float* out) override {
-                const double l = FakeStage::forward(c, mb, in, saved, out);
+            void forward(int c, int mb, const float* in, std::byte* saved, float* out) override {
+                FakeStage::forward(c, mb, in, saved, out);
                 if (out && mb == 1) out[5] = std::nanf("");
-                return l;
             }
         } nan_stage(2);
         run.stages[0] = &nan_stage;

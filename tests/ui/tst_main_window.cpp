@@ -19,6 +19,7 @@
 
 #include "core/backend.h"
 #include "core/trace_io.h"
+#include "app/builtin_backends.h"
 #include "ui/compare_view.h"
 #include "ui/error_banner.h"
 #include "ui/experiment_doc.h"
@@ -68,6 +69,7 @@ class TstMainWindow : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() {
+        register_builtin_backends();
         // Settings of this test live in a temporary folder, never the user's.
         QVERIFY(m_tmp.isValid());
         QSettings::setDefaultFormat(QSettings::IniFormat);
