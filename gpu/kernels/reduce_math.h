@@ -8,6 +8,10 @@
 
 namespace pipelab::gpu {
 
+// At most this many row slices per column reduction: the partial-sum buffer holds
+// kMaxColumnSplits * K * cols floats.
+constexpr int kMaxColumnSplits = 64;
+
 // The bias of a linear: out = inp @ W^T + bias adds bias[c] at every row, so dbias[c]
 // collects dout[r, c] over all rows.
 struct BiasTerm {
