@@ -46,10 +46,10 @@ void CudaOps::gemm(const GemmRM& rm) {
         compute = CUBLAS_COMPUTE_32F;
     }
     if (g.batch == 1) {
-        PIPELAB_CUBLAS_CHECK(cublasGemmEx(blas, ta, tb, g.m, g.n, g.k, &g.alpha, A, in_type, g.lda, B, in_type, g.ldb,
+        PIPELAB_CUBLAS_CHECK(cublasGemmEx(blas, ta, tb, g.M, g.N, g.K, &g.alpha, A, in_type, g.lda, B, in_type, g.ldb,
                                           &g.beta, g.C, CUDA_R_32F, g.ldc, compute, CUBLAS_GEMM_DEFAULT));
     } else {
-        PIPELAB_CUBLAS_CHECK(cublasGemmStridedBatchedEx(blas, ta, tb, g.m, g.n, g.k, &g.alpha, A, in_type, g.lda, g.sA, B,
+        PIPELAB_CUBLAS_CHECK(cublasGemmStridedBatchedEx(blas, ta, tb, g.M, g.N, g.K, &g.alpha, A, in_type, g.lda, g.sA, B,
                                                         in_type, g.ldb, g.sB, &g.beta, g.C, CUDA_R_32F, g.ldc, g.sC,
                                                         g.batch, compute, CUBLAS_GEMM_DEFAULT));
     }

@@ -17,7 +17,7 @@
 
 namespace pipelab::gpu {
 
-struct GemmRM {
+struct Gemm {
     bool ta = false, tb = false;
     int M = 0, N = 0, K = 0;
     const float* A = nullptr;
@@ -32,23 +32,11 @@ struct GemmRM {
     float alpha = 1.0f, beta = 0.0f;
     int batch = 1;
 };
-
-// cuBLAS's view: C (m, n) column-major = alpha * op(A) (m, k) op(B) (k, n) + beta * C.
-struct GemmCM {
-    bool ta = false, tb = false;
-    int m = 0, n = 0, k = 0;
-    const float* A = nullptr;
-    int lda = 0;
-    std::int64_t sA = 0;
-    const float* B = nullptr;
-    int ldb = 0;
-    std::int64_t sB = 0;
-    float* C = nullptr;
-    int ldc = 0;
-    std::int64_t sC = 0;
-    float alpha = 1.0f, beta = 0.0f;
-    int batch = 1;
-};
+// The same fields read two ways: row-major as above (what the layers write), and
+// column-major as cuBLAS reads them, C (M, N) = alpha * op(A) (M, K) op(B) (K, N) + beta * C
+// with lda the column stride (what to_column_major returns).
+using GemmRM = Gemm;
+using GemmCM = Gemm;
 
 // Throws std::invalid_argument naming the problem when a leading dimension is shorter than
 // a row or a size is not positive: a wrong shape never reaches cuBLAS.
@@ -65,24 +53,11 @@ inline void check_gemm(const GemmRM& g, const char* what) {
 }
 
 inline GemmCM to_column_major(const GemmRM& g) {
-    GemmCM c;
-    c.ta = g.tb;
-    c.tb = g.ta;
-    c.m = g.N;
-    c.n = g.M;
-    c.k = g.K;
-    c.A = g.B;
-    c.lda = g.ldb;
-    c.sA = g.sB;
-    c.B = g.A;
-    c.ldb = g.lda;
-    c.sB = g.sA;
-    c.C = g.C;
-    c.ldc = g.ldc;
-    c.sC = g.sC;
-    c.alpha = g.alpha;
-    c.beta = g.beta;
-    c.batch = g.batch;
+    GemmCM c = g;
+    c.ta = g.tb, c.tb = g.ta;
+    c.M = g.N, c.N = g.M;
+    c.A = g.B, c.lda = g.ldb, c.sA = g.sB;
+    c.B = g.A, c.ldb = g.lda, c.sB = g.sA;
     return c;
 }
 

@@ -36,10 +36,10 @@ struct HostOps {
             const float* A = g.A + b * g.sA;
             const float* B = g.B + b * g.sB;
             float* C = g.C + b * g.sC;
-            for (int j = 0; j < g.n; ++j) {
-                for (int i = 0; i < g.m; ++i) {
+            for (int j = 0; j < g.N; ++j) {
+                for (int i = 0; i < g.M; ++i) {
                     float acc = 0.0f;
-                    for (int p = 0; p < g.k; ++p) {
+                    for (int p = 0; p < g.K; ++p) {
                         const float a = g.ta ? A[p + i64{i} * g.lda] : A[i + i64{p} * g.lda];
                         const float bb = g.tb ? B[j + i64{p} * g.ldb] : B[p + i64{j} * g.ldb];
                         acc += rd(a) * rd(bb);
