@@ -1,5 +1,7 @@
 #include "core/stats.h"
 
+#include "core/memory_rule.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -61,8 +63,8 @@ Stats compute_stats(const Timeline& tl) {
         rs.busy_us += e.duration_us();
         // Events of a rank are in execution order, so a running count gives the peak.
         int& n = inflight[e.rank];
-        if (e.kind == ActionKind::F) rs.peak_inflight_microbatches = std::max(rs.peak_inflight_microbatches, ++n);
-        if (e.kind == ActionKind::B || e.kind == ActionKind::W) --n;
+        if (opens_microbatch(e.kind)) rs.peak_inflight_microbatches = std::max(rs.peak_inflight_microbatches, ++n);
+        if (closes_microbatch(e.kind)) --n;
     }
     for (const auto& s : tl.memory) {
         RankStats& rs = st.ranks[static_cast<std::size_t>(s.rank)];
