@@ -1,6 +1,7 @@
 #include "core/stats.h"
 
 #include "core/memory_rule.h"
+#include "core/why_wait.h"
 
 #include <algorithm>
 #include <limits>
@@ -101,6 +102,10 @@ Stats compute_stats(const Timeline& tl) {
     if (!st.ranks.empty() && st.step_time_us > 0)
         st.bubble_fraction = idle_total / (double(st.ranks.size()) * st.step_time_us);
     if (busy_total > 0) st.imbalance = busy_max / (busy_total / double(st.ranks.size())) - 1.0;
+    const CriticalPath cp = analyse_waits(tl).critical;
+    st.critical_compute_us = cp.compute_us;
+    st.critical_transfer_us = cp.transfer_us;
+    st.critical_other_us = cp.other_us;
     return st;
 }
 
