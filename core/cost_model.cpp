@@ -1,5 +1,7 @@
 #include "core/cost_model.h"
 
+#include "core/gpt_tensors.h"
+
 namespace pipelab {
 
 CostModel cost_model_from_flops(const ModelConfig& cfg, const DeviceSpec& dev) {
@@ -12,8 +14,11 @@ CostModel cost_model_from_flops(const ModelConfig& cfg, const DeviceSpec& dev) {
         c.bwd_weight_us = l.bwd_weight_flops * us_per_flop;
         c.param_bytes = l.params * 4;
         c.activation_bytes = l.activation_bytes;
+        c.pending_bytes = l.pending_bytes;
+        c.scratch_bytes = l.scratch_bytes;
         cm.layers.push_back(c);
     }
+    cm.workspace_base_bytes = stage_workspace_bytes(gpt_dims(cfg), 0);
     cm.message_bytes = boundary_activation_bytes(cfg);
     cm.link.latency_us = dev.link_latency_us;
     // GB/s = 1e9 bytes / 1e6 us = 1e3 bytes per us.
@@ -25,7 +30,7 @@ CostModel uniform_cost_model(int n_layers, double fwd_us, double bwd_input_us,
                              double bwd_weight_us, std::int64_t activation_bytes) {
     CostModel cm;
     cm.layers.assign(static_cast<std::size_t>(n_layers),
-                     LayerCost{fwd_us, bwd_input_us, bwd_weight_us, 0, activation_bytes});
+                     LayerCost{fwd_us, bwd_input_us, bwd_weight_us, 0, activation_bytes, 0, 0});
     return cm;
 }
 

@@ -14,7 +14,9 @@ struct LayerCost {
     double bwd_input_us = 0;   // I
     double bwd_weight_us = 0;  // W (B = I + W)
     std::int64_t param_bytes = 0;
-    std::int64_t activation_bytes = 0;  // held from F until the backward frees it
+    std::int64_t activation_bytes = 0;  // saved by F until the backward frees it
+    std::int64_t pending_bytes = 0;     // what I keeps for W
+    std::int64_t scratch_bytes = 0;     // transient work space of I or B
 };
 
 struct LinkCost {
@@ -31,6 +33,12 @@ struct CostModel {
     std::int64_t message_bytes = 0;  // bytes of one activation/gradient crossing a boundary
     LinkCost link;
     int optimizer_copies = 2;        // Adam keeps m and v: two extra fp32 copies
+    // A rank's workspace: this plus the largest scratch_bytes among its layers.
+    std::int64_t workspace_base_bytes = 0;
+    // Ranks sharing a device share its throughput (core/walk.h): rank_device[r] and each
+    // device's slots (cores, or 1 for a GPU). Empty: every rank has a device of its own.
+    std::vector<int> rank_device;
+    std::vector<double> device_slots;
 };
 
 struct DeviceSpec {

@@ -81,6 +81,9 @@ std::string text_report(const Stats& st, const std::string& backend) {
     else
         out += " (" + st.bubble_formula_text + ")";
     out += "\nimbalance     " + fmt("%.1f %% (slowest stage's busy time over the mean)", 100.0 * st.imbalance) + "\n";
+    out += "critical path " + fmt("%.3f ms compute, ", st.critical_compute_us / 1000) +
+           fmt("%.3f ms transfers, ", st.critical_transfer_us / 1000) +
+           fmt("%.3f ms other (communication overhead, gaps)", st.critical_other_us / 1000) + "\n";
     out += "rank   busy ms   idle ms  bubble  span-bubble  peak in-flight  peak act MiB  peak mem MiB\n";
     for (const RankStats& r : st.ranks) {
         char line[200];
@@ -114,6 +117,8 @@ nlohmann::json stats_to_json(const Stats& st) {
             {"bubble_formula", st.bubble_formula ? nlohmann::json(*st.bubble_formula) : nlohmann::json(nullptr)},
             {"bubble_formula_text", st.bubble_formula_text},
             {"imbalance", st.imbalance},
+            {"critical_path", {{"compute_us", st.critical_compute_us}, {"transfer_us", st.critical_transfer_us},
+                               {"other_us", st.critical_other_us}}},
             {"ranks", std::move(ranks)}};
 }
 

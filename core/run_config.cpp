@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/recompute.h"
 #include "core/validate.h"
 
 namespace pipelab {
@@ -129,6 +130,24 @@ void read_pipeline(Section& s, PipelineConfig& p) {
                 throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
                                   "must be a layer index in 1..4097 (a cut between two layers), got " + v.dump());
             p.boundaries.push_back(static_cast<int>(x));
+        }
+    }
+    if (const json* r = s.find("recompute")) {
+        p.recompute_all = false;
+        p.recompute_chunks.clear();
+        if (r->is_boolean()) {
+            p.recompute_all = r->get<bool>();
+        } else if (r->is_array()) {
+            for (std::size_t i = 0; i < r->size(); ++i) {
+                const json& v = (*r)[i];
+                const std::string at = s.field("recompute") + "[" + std::to_string(i) + "]";
+                if (!v.is_number_integer() || v.get<long long>() < 0 ||
+                    v.get<long long>() >= static_cast<long long>(kMaxRanks) * kMaxChunksPerRank)
+                    throw ConfigError(at, "must be a chunk index (0 .. stages*chunks-1), got " + v.dump());
+                p.recompute_chunks.push_back(v.get<int>());
+            }
+        } else {
+            throw ConfigError(s.field("recompute"), "must be true, false or a list of chunk indices, got " + r->dump());
         }
     }
     s.reject_unknown();
@@ -257,6 +276,8 @@ json run_config_to_json(const RunConfig& c) {
                      {"microbatches", c.pipeline.microbatches},
                      {"chunks", c.pipeline.chunks}};
     if (!c.pipeline.boundaries.empty()) pipeline["boundaries"] = c.pipeline.boundaries;
+    if (c.pipeline.recompute_all) pipeline["recompute"] = true;
+    else if (!c.pipeline.recompute_chunks.empty()) pipeline["recompute"] = c.pipeline.recompute_chunks;
     return {{"model", {{"vocab", c.model.vocab}, {"d_model", c.model.d_model}, {"heads", c.model.heads},
                        {"layers", c.model.layers}, {"d_ff", c.model.d_ff}, {"seq_len", c.model.seq_len},
                        {"microbatch_size", c.model.microbatch_size}}},
@@ -272,6 +293,13 @@ json run_config_to_json(const RunConfig& c) {
             {"backend", c.backend},
             {"steps", c.steps},
             {"seed", c.seed}};
+}
+
+std::vector<bool> PipelineConfig::recompute_mask(int n_chunks) const {
+    std::vector<bool> mask(static_cast<std::size_t>(std::max(n_chunks, 0)), recompute_all);
+    for (int c : recompute_chunks)
+        if (c >= 0 && c < n_chunks) mask[static_cast<std::size_t>(c)] = true;
+    return mask;
 }
 
 Plan make_plan(const RunConfig& cfg) {
@@ -297,6 +325,13 @@ Plan make_plan(const RunConfig& cfg) {
             throw ConfigError("pipeline.boundaries", *err);
     }
     plan.schedule = make_schedule(spec, n_layers);
+    for (int c : pc.recompute_chunks)
+        if (c >= n_chunks)
+            throw ConfigError("pipeline.recompute", "chunk " + std::to_string(c) + " does not exist: the pipeline has " +
+                                                        std::to_string(n_chunks) + " chunks (0.." +
+                                                        std::to_string(n_chunks - 1) + ")");
+    if (pc.recompute_all || !pc.recompute_chunks.empty())
+        plan.schedule = add_recompute(plan.schedule, pc.recompute_mask(n_chunks));
     if (auto err = validate_schedule(plan.schedule))
         throw ConfigError("pipeline.schedule", "generated schedule is invalid: " + err->what());
     return plan;

@@ -1,7 +1,7 @@
 #pragma once
 // The experiment config (JSON, documented in README.md):
 // {"model": {"vocab", "d_model", "heads", "layers", "d_ff", "seq_len", "microbatch_size"},
-//  "pipeline": {"stages", "microbatches", "chunks", "schedule", "boundaries"},
+//  "pipeline": {"stages", "microbatches", "chunks", "schedule", "boundaries", "recompute"},
 //  "simulator": {"device_gflops", "link_latency_us", "link_bandwidth_gbps"},
 //  "training": {"data", "lr", "weight_decay", "check_finite", "watchdog_s"},
 //  "cuda": {"devices", "precision"},
@@ -37,6 +37,11 @@ struct PipelineConfig {
     int microbatches = 8;
     int chunks = 1;
     std::vector<int> boundaries;  // interior cuts; empty = balanced by the cost model
+    // Activation recomputation: false (none), true (every chunk) or a list of chunks.
+    bool recompute_all = false;
+    std::vector<int> recompute_chunks;
+    // Per chunk of a pipeline with n_chunks chunks: recompute it?
+    std::vector<bool> recompute_mask(int n_chunks) const;
 };
 
 // Real backends only (cpu, cuda).

@@ -1,5 +1,7 @@
 #include "core/schedule_gen.h"
 
+#include "core/walk.h"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -142,41 +144,40 @@ Schedule interleaved_order(int p, int m, int v) {
     return s;
 }
 
+namespace {
+// The dependency rules as the greedy zero-bubble order sees them: chunk c on rank c,
+// every backward split into I and W, communication implicit.
+class SplitBackwardLookup final : public DepLookup {
+public:
+    explicit SplitBackwardLookup(int p) : m_p(p) {}
+    bool has(const Action& a) const override { return a.kind != ActionKind::B && a.kind != ActionKind::R; }
+    bool lowered() const override { return false; }
+    int n_chunks() const override { return m_p; }
+    int rank_of(int chunk) const override { return chunk; }
+
+private:
+    int m_p;
+};
+}  // namespace
+
 Schedule zero_bubble_order(int p, int m) {
     Schedule s = empty_schedule("zb", p, m, identity_ranks(p));
-    // Per rank: next microbatch to run F / I / W on, when the rank is free, and when each
-    // F and I finished (unit durations, free communication).
-    constexpr int kNever = std::numeric_limits<int>::max();
-    const auto P = static_cast<std::size_t>(p), M = static_cast<std::size_t>(m);
-    std::vector<int> nf(P, 0), ni(P, 0), nw(P, 0), free_at(P, 0);
-    std::vector<std::vector<int>> f_done(P, std::vector<int>(M, kNever)), i_done = f_done;
-    int finished = 0;
-    for (int t = 0; finished < p; ++t) {
-        if (t > 4 * (m + p) * 3) throw std::logic_error("zero_bubble_order: no progress");  // cannot happen
-        for (int r = 0; r < p; ++r) {
-            if (free_at[r] > t || nw[r] == m) continue;
-            auto& row = s.ranks[static_cast<std::size_t>(r)];
-            const int f = nf[r], i = ni[r], w = nw[r];
-            const bool i_ready = i < f && f_done[r][i] <= t && (r == p - 1 || i_done[r + 1][i] <= t);
-            const bool f_ready = f < m && (r == 0 || f_done[r - 1][f] <= t) && f - w < 2 * p - 1 - r;
-            const bool w_ready = w < i && i_done[r][w] <= t;
-            if (i_ready) {
-                row.push_back({ActionKind::I, r, i});
-                i_done[r][i] = t + 1;
-                ++ni[r];
-            } else if (f_ready) {
-                row.push_back({ActionKind::F, r, f});
-                f_done[r][f] = t + 1;
-                ++nf[r];
-            } else if (w_ready) {
-                row.push_back({ActionKind::W, r, w});
-                if (++nw[r] == m) ++finished;
-            } else {
-                continue;  // idle this unit
-            }
-            free_at[r] = t + 1;
-        }
-    }
+    // Next microbatch each rank runs F / I / W on. The walk asks a rank for its next action
+    // whenever it is free, with unit-time actions and free communication.
+    const auto P = static_cast<std::size_t>(p);
+    std::vector<int> nf(P, 0), ni(P, 0), nw(P, 0);
+    const PolicyFn policy = [&](int r, double, const ReadyFn& ready) -> std::optional<Action> {
+        const Action i{ActionKind::I, r, ni[r]}, f{ActionKind::F, r, nf[r]}, w{ActionKind::W, r, nw[r]};
+        if (ni[r] < m && ready(i)) return ++ni[r], i;
+        if (nf[r] < m && nf[r] - nw[r] < 2 * p - 1 - r && ready(f)) return ++nf[r], f;
+        if (nw[r] < m && ready(w)) return ++nw[r], w;
+        return std::nullopt;
+    };
+    WalkTiming unit;
+    unit.duration = [](int, const Action&) { return 1.0; };
+    const WalkResult run = walk_policy(p, m, SplitBackwardLookup(p), policy, unit);
+    if (!run.complete) throw std::logic_error("zero_bubble_order: the greedy stalled");  // cannot happen
+    s.ranks = run.order;
     return s;
 }
 

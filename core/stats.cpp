@@ -1,5 +1,8 @@
 #include "core/stats.h"
 
+#include "core/memory_rule.h"
+#include "core/why_wait.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -61,8 +64,8 @@ Stats compute_stats(const Timeline& tl) {
         rs.busy_us += e.duration_us();
         // Events of a rank are in execution order, so a running count gives the peak.
         int& n = inflight[e.rank];
-        if (e.kind == ActionKind::F) rs.peak_inflight_microbatches = std::max(rs.peak_inflight_microbatches, ++n);
-        if (e.kind == ActionKind::B || e.kind == ActionKind::W) --n;
+        if (opens_microbatch(e.kind)) rs.peak_inflight_microbatches = std::max(rs.peak_inflight_microbatches, ++n);
+        if (closes_microbatch(e.kind)) --n;
     }
     for (const auto& s : tl.memory) {
         RankStats& rs = st.ranks[static_cast<std::size_t>(s.rank)];
@@ -99,6 +102,10 @@ Stats compute_stats(const Timeline& tl) {
     if (!st.ranks.empty() && st.step_time_us > 0)
         st.bubble_fraction = idle_total / (double(st.ranks.size()) * st.step_time_us);
     if (busy_total > 0) st.imbalance = busy_max / (busy_total / double(st.ranks.size())) - 1.0;
+    const CriticalPath cp = analyse_waits(tl).critical;
+    st.critical_compute_us = cp.compute_us;
+    st.critical_transfer_us = cp.transfer_us;
+    st.critical_other_us = cp.other_us;
     return st;
 }
 

@@ -35,6 +35,8 @@ struct Stats {
     std::optional<double> bubble_formula;  // the textbook value for this schedule, if known
     std::string bubble_formula_text;       // "(p-1)/(m+p-1) = 3/11"
     double imbalance = 0;                  // max busy / mean busy - 1 (0 = balanced)
+    // The step's critical path (core/why_wait.h): where the time that sets the step goes.
+    double critical_compute_us = 0, critical_transfer_us = 0, critical_other_us = 0;
     std::vector<RankStats> ranks;
 };
 

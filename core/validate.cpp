@@ -1,24 +1,16 @@
 #include "core/validate.h"
 
+#include <memory>
 #include <vector>
+
+#include "core/deps.h"
+#include "core/walk.h"
 
 namespace pipelab {
 
 namespace {
 
-constexpr int kNone = -1;
-
-// Position of every action kind for every (chunk, microbatch): where on its rank it sits.
-struct Positions {
-    int n_mb = 0;
-    std::vector<int> pos[kNumActionKinds];  // index (chunk * n_mb + mb) -> action index
-    int& at(ActionKind k, int chunk, int mb) {
-        return pos[static_cast<int>(k)][static_cast<std::size_t>(chunk) * n_mb + mb];
-    }
-    int at(ActionKind k, int chunk, int mb) const {
-        return pos[static_cast<int>(k)][static_cast<std::size_t>(chunk) * n_mb + mb];
-    }
-};
+constexpr int kNone = ScheduleIndex::kNone;
 
 class Validator {
 public:
@@ -67,9 +59,7 @@ private:
                 return error(-1, -1, "chunk " + std::to_string(c) + " is mapped to rank " +
                                          std::to_string(m_s.rank_of(c)) + ", not in 0.." +
                                          std::to_string(m_s.n_ranks - 1));
-        m_pos.n_mb = m_s.n_microbatches;
-        for (auto& v : m_pos.pos)
-            v.assign(static_cast<std::size_t>(m_s.n_chunks()) * m_s.n_microbatches, kNone);
+        m_index = std::make_unique<ScheduleIndex>(m_s);
         return std::nullopt;
     }
 
@@ -105,11 +95,9 @@ private:
                     break;
                 default: break;
                 }
-                int& p = m_pos.at(a.kind, c, a.microbatch);
-                if (p != kNone)
+                if (m_index->duplicate() == std::pair{r, i})
                     return error(r, i, "duplicate " + std::string(to_string(a.kind)) +
-                                           ": already at #" + std::to_string(p));
-                p = i;
+                                           ": already at #" + std::to_string(m_index->position(a)));
             }
         }
         return std::nullopt;
@@ -122,20 +110,20 @@ private:
             for (int mb = 0; mb < m_s.n_microbatches; ++mb) {
                 const std::string who = "chunk " + std::to_string(c) + " microbatch " +
                                         std::to_string(mb);
-                const auto has = [&](ActionKind k) { return m_pos.at(k, c, mb) != kNone; };
+                const auto has = [&](ActionKind k) { return pos(k, c, mb) != kNone; };
                 if (!has(ActionKind::F)) return error(r, end, who + " has no forward (F)");
                 const bool b = has(ActionKind::B), i = has(ActionKind::I), w = has(ActionKind::W);
                 if (b && (i || w))
-                    return error(r, m_pos.at(w ? ActionKind::W : ActionKind::I, c, mb),
+                    return error(r, pos(w ? ActionKind::W : ActionKind::I, c, mb),
                                  who + " has both a full backward B and a split I/W");
                 if (w && !i)
-                    return error(r, m_pos.at(ActionKind::W, c, mb), who + " has W but no I");
+                    return error(r, pos(ActionKind::W, c, mb), who + " has W but no I");
                 if (!b && !i) return error(r, end, who + " has no backward (B, or I then W)");
                 if (i && !w) return error(r, end, who + " has I but no W");
                 // Each boundary crossing needs its send and its receive.
                 if (remote(c, c + 1)) {
                     // A receive waiting for a send that never comes is reported at the receive.
-                    const int rf = m_pos.at(ActionKind::RECV_F, c + 1, mb);
+                    const int rf = pos(ActionKind::RECV_F, c + 1, mb);
                     if (!has(ActionKind::SEND_F) && rf != kNone)
                         return error(m_s.rank_of(c + 1), rf,
                                      "receive with no matching send: rank " + std::to_string(r) +
@@ -149,7 +137,7 @@ private:
                                                  std::to_string(m_s.rank_of(c + 1)));
                 }
                 if (remote(c, c - 1)) {
-                    const int rb = m_pos.at(ActionKind::RECV_B, c - 1, mb);
+                    const int rb = pos(ActionKind::RECV_B, c - 1, mb);
                     if (!has(ActionKind::SEND_B) && rb != kNone)
                         return error(m_s.rank_of(c - 1), rb,
                                      "receive with no matching send: rank " + std::to_string(r) +
@@ -166,51 +154,22 @@ private:
         return std::nullopt;
     }
 
-    // On one rank, each action after what it consumes.
+    // On one rank, each action after what it consumes (core/deps.h says what that is).
     std::optional<ScheduleError> check_local_order() {
         for (int r = 0; r < m_s.n_ranks; ++r) {
             const auto& row = m_s.ranks[static_cast<std::size_t>(r)];
             for (int i = 0; i < static_cast<int>(row.size()); ++i) {
                 const Action& a = row[static_cast<std::size_t>(i)];
-                const int c = a.chunk, mb = a.microbatch;
-                const auto before = [&](ActionKind k, int chunk, const char* why)
-                    -> std::optional<ScheduleError> {
-                    const int p = m_pos.at(k, chunk, mb);
+                if (a.kind == ActionKind::RECV_F || a.kind == ActionKind::RECV_B) continue;  // check_progress
+                for (const Dependency& d : dependencies(a, *m_index)) {
+                    if (d.message) continue;  // a compute-only list: completeness asks for the messages
+                    const int p = m_index->position(d.action);
                     if (p == kNone || p > i)
-                        return error(r, i, std::string(why) + ": needs " +
-                                               to_string(Action{k, chunk, mb}) + " earlier on rank " +
-                                               std::to_string(r) +
+                        return error(r, i, std::string(d.reason) + ": needs " + to_string(d.action) +
+                                               " earlier on rank " + std::to_string(r) +
                                                (p == kNone ? std::string(" (absent)")
                                                            : " (it is at #" + std::to_string(p) + ")"));
-                    return std::nullopt;
-                };
-                std::optional<ScheduleError> e;
-                switch (a.kind) {
-                case ActionKind::F:
-                    if (c > 0)
-                        e = remote(c, c - 1) ? before(ActionKind::RECV_F, c, "forward before its input arrives")
-                                             : before(ActionKind::F, c - 1, "forward before the previous chunk's forward");
-                    break;
-                case ActionKind::B:
-                case ActionKind::I:
-                    e = before(ActionKind::F, c, "backward before its forward");
-                    if (!e && c + 1 < m_s.n_chunks()) {
-                        const ActionKind down = m_pos.at(ActionKind::B, c + 1, mb) != kNone
-                                                    ? ActionKind::B : ActionKind::I;
-                        e = remote(c, c + 1) ? before(ActionKind::RECV_B, c, "backward before its output gradient arrives")
-                                             : before(down, c + 1, "backward before the next chunk's backward");
-                    }
-                    break;
-                case ActionKind::W: e = before(ActionKind::I, c, "weight gradient before I"); break;
-                case ActionKind::SEND_F: e = before(ActionKind::F, c, "send before the forward"); break;
-                case ActionKind::SEND_B: {
-                    const ActionKind k = m_pos.at(ActionKind::B, c, mb) != kNone ? ActionKind::B : ActionKind::I;
-                    e = before(k, c, "send before the backward");
-                    break;
                 }
-                default: break;
-                }
-                if (e) return e;
             }
         }
         return std::nullopt;
@@ -219,7 +178,7 @@ private:
     // The send a receive waits for: (rank, index).
     std::pair<int, int> matching_send(const Action& a) const {
         const Action send = comm_peer(a);
-        return {m_s.rank_of(send.chunk), m_pos.at(send.kind, send.chunk, send.microbatch)};
+        return {m_s.rank_of(send.chunk), pos(send.kind, send.chunk, send.microbatch)};
     }
 
     // Every recv has its send; then run all ranks in order to prove no circular wait.
@@ -234,51 +193,33 @@ private:
                                            std::to_string(matching_send(a).first));
             }
         }
-        // pc[r] = next action of rank r; a receive proceeds once its send has run.
-        std::vector<int> pc(static_cast<std::size_t>(m_s.n_ranks), 0);
-        std::vector<int> work;
-        for (int r = m_s.n_ranks - 1; r >= 0; --r) work.push_back(r);
-        std::vector<char> queued(static_cast<std::size_t>(m_s.n_ranks), 1);
-        while (!work.empty()) {
-            const int r = work.back();
-            work.pop_back();
-            queued[r] = 0;
-            const auto& row = m_s.ranks[static_cast<std::size_t>(r)];
-            while (pc[r] < static_cast<int>(row.size())) {
-                const Action& a = row[static_cast<std::size_t>(pc[r])];
-                if (a.kind == ActionKind::RECV_F || a.kind == ActionKind::RECV_B) {
-                    const auto [src, idx] = matching_send(a);
-                    if (pc[src] <= idx) break;  // the send has not run yet
-                }
-                ++pc[r];
-                if (a.kind == ActionKind::SEND_F || a.kind == ActionKind::SEND_B) {
-                    const int dst = m_s.rank_of(comm_peer(a).chunk);
-                    if (!queued[dst]) {
-                        queued[dst] = 1;
-                        work.push_back(dst);
-                    }
-                }
-            }
-        }
+        // Run every rank in order (sends do not block, receives wait for their send).
+        const WalkResult run = walk_schedule(m_s, WalkTiming{});
+        if (run.complete) return std::nullopt;
         std::string waits;
         int first = -1;
         for (int r = 0; r < m_s.n_ranks; ++r) {
             const auto& row = m_s.ranks[static_cast<std::size_t>(r)];
-            if (pc[r] >= static_cast<int>(row.size())) continue;
+            const int at = run.stuck_at[static_cast<std::size_t>(r)];
+            if (at >= static_cast<int>(row.size())) continue;
             if (first < 0) first = r;
-            const Action& a = row[static_cast<std::size_t>(pc[r])];
-            const auto [src, idx] = matching_send(a);
-            waits += "\n  rank " + std::to_string(r) + " at #" + std::to_string(pc[r]) + " (" +
-                     to_string(a) + ") waits for rank " + std::to_string(src) + "'s " +
-                     to_string(m_s.ranks[static_cast<std::size_t>(src)][static_cast<std::size_t>(idx)]) +
-                     " (#" + std::to_string(idx) + ")";
+            const Action& a = row[static_cast<std::size_t>(at)];
+            waits += "\n  rank " + std::to_string(r) + " at #" + std::to_string(at) + " (" + to_string(a) + ")";
+            for (const Dependency& d : dependencies(a, *m_index)) {
+                const int src = m_s.rank_of(d.action.chunk), idx = pos(d.action.kind, d.action.chunk, d.action.microbatch);
+                if (idx != kNone && idx < run.stuck_at[static_cast<std::size_t>(src)]) continue;  // it ran
+                waits += " waits for rank " + std::to_string(src) + "'s " + to_string(d.action) + " (#" +
+                         std::to_string(idx) + ")";
+                break;
+            }
         }
-        if (first < 0) return std::nullopt;
-        return error(first, pc[first], "deadlock: circular wait" + waits);
+        return error(first, run.stuck_at[static_cast<std::size_t>(first)], "deadlock: circular wait" + waits);
     }
 
+    int pos(ActionKind k, int chunk, int mb) const { return m_index->position({k, chunk, mb}); }
+
     const Schedule& m_s;
-    Positions m_pos;
+    std::unique_ptr<ScheduleIndex> m_index;
 };
 
 }  // namespace

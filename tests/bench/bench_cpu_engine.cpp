@@ -46,7 +46,7 @@ double sgemm_gflops(int M, int N, int K) {
 RunConfig bench_config(int d_model, int p, int m) {
     RunConfig cfg;
     cfg.model = {256, d_model, d_model / 64, 2 * p, 4 * d_model, 128, 4};
-    cfg.pipeline = {ScheduleKind::OneFOneB, p, m, 1, {}};
+    cfg.pipeline = {ScheduleKind::OneFOneB, p, m, 1, {}, false, {}};
     cfg.training.data = "synthetic";
     return cfg;
 }

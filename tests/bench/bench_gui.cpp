@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     {  // 1. Big Gantt replot.
         RunConfig cfg;
         cfg.model.layers = 64;  // 66 partition units >= p*v = 64 chunks
-        cfg.pipeline = {ScheduleKind::Interleaved, 32, 512, 2, {}};
+        cfg.pipeline = {ScheduleKind::Interleaved, 32, 512, 2, {}, false, {}};
         QElapsedTimer t;
         t.start();
         const Plan plan = make_plan(cfg);
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
         w.resize(1600, 1000);
         w.show();
         RunConfig cfg;
-        cfg.pipeline = {ScheduleKind::OneFOneB, 8, 32, 1, {}};
+        cfg.pipeline = {ScheduleKind::OneFOneB, 8, 32, 1, {}, false, {}};
         w.doc()->reset(cfg);
         {
             QEventLoop loop;

@@ -176,6 +176,9 @@ private slots:
             QCOMPARE(e.rank, 2);
             QVERIFY2(QString(e.what()).startsWith("rank 2, action #") && QString(e.what()).contains("(2F3): injected failure"),
                      e.what());
+            // The same marked grid the validator prints.
+            QVERIFY2(QString::fromStdString(e.grid).contains("> rank 2:") && QString::fromStdString(e.grid).contains("[2F3]"),
+                     e.grid.c_str());
         }
         QVERIFY(std::chrono::steady_clock::now() - t0 < 2s);
     }

@@ -17,7 +17,7 @@ namespace {
 Timeline sample_timeline(ScheduleKind kind, int chunks) {
     RunConfig cfg;
     cfg.model.layers = 8;
-    cfg.pipeline = {kind, 4, 8, chunks, {}};
+    cfg.pipeline = {kind, 4, 8, chunks, {}, false, {}};
     const Plan plan = make_plan(cfg);
     return simulate(plan.schedule, plan.partition, plan.cost);
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/nn/cpu_backend.h"
+#include "core/simulator.h"
 #include "core/stats.h"
 
 using namespace pipelab;
@@ -19,7 +20,7 @@ namespace {
 RunConfig small_config(ScheduleKind kind, int p, int m, int v, std::vector<int> cuts = {}) {
     RunConfig cfg;
     cfg.model = {64, 32, 4, 6, 64, 16, 2};  // vocab, d_model, heads, blocks, d_ff, seq, B
-    cfg.pipeline = {kind, p, m, v, std::move(cuts)};
+    cfg.pipeline = {kind, p, m, v, std::move(cuts), false, {}};
     cfg.training.data = "synthetic";
     cfg.seed = 42;
     return cfg;
@@ -163,6 +164,106 @@ private slots:
         }
         qInfo("max relative gradient error %.2e (layer %d), loss error %.2e", worst, worst_layer, loss_err);
         QVERIFY2(worst <= 1e-5, qPrintable(QString("layer %1: relative error %2").arg(worst_layer).arg(worst)));
+    }
+
+    // Activation recomputation: the R actions rebuild bit-identical activations, so every
+    // gradient still equals the unpartitioned model's, for every schedule.
+    void recomputationKeepsGradients_data() {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("p");
+        QTest::addColumn<int>("m");
+        QTest::addColumn<int>("v");
+        QTest::addColumn<QList<int>>("chunks");  // empty = every chunk
+        for (int k = 0; k < int(ScheduleKind::NUM_SCHEDULES); ++k) {
+            const auto kind = ScheduleKind(k);
+            for (int v : {1, 2}) {
+                const ScheduleSpec spec{kind, 2, 4, v};
+                if (check_schedule_spec(spec, 8)) continue;  // the ones this kind accepts
+                const QString name = QString::fromStdString(std::string(to_string(kind)));
+                QTest::newRow(qPrintable(name + " v=" + QString::number(v) + " all")) << k << 2 << 4 << v << QList<int>{};
+                QTest::newRow(qPrintable(name + " v=" + QString::number(v) + " chunk 0")) << k << 2 << 4 << v << QList<int>{0};
+            }
+        }
+    }
+    void recomputationKeepsGradients() {
+        QFETCH(int, kind);
+        QFETCH(int, p);
+        QFETCH(int, m);
+        QFETCH(int, v);
+        QFETCH(QList<int>, chunks);
+        RunConfig cfg = small_config(ScheduleKind(kind), p, m, v);
+        cfg.pipeline.recompute_all = chunks.isEmpty();
+        cfg.pipeline.recompute_chunks.assign(chunks.begin(), chunks.end());
+        const Plan plan = make_plan(cfg);
+        int n_r = 0;
+        for (const auto& row : plan.schedule.ranks)
+            n_r += int(std::count_if(row.begin(), row.end(), [](const Action& a) { return a.kind == ActionKind::R; }));
+        QCOMPARE(n_r, (chunks.isEmpty() ? plan.schedule.n_chunks() : int(chunks.size())) * m);
+        CpuTrainer trainer(cfg, plan);
+        for (int r = 0; r < trainer.n_ranks(); ++r) trainer.stage(r).set_apply_optimizer(false);
+        const StepOutcome out = trainer.step(1);
+        const Reference ref(cfg);
+        QVERIFY2(std::abs(out.loss - ref.loss) <= 1e-5 * std::abs(ref.loss),
+                 qPrintable(QString("loss %1 vs %2").arg(out.loss, 0, 'g', 9).arg(ref.loss, 0, 'g', 9)));
+        for (std::size_t l = 0; l < ref.layers.size(); ++l) {
+            const double e = rel_error(trainer.stage_of_layer(int(l)).layer_grads(int(l)), ref.grads[l]);
+            QVERIFY2(e <= 1e-5, qPrintable(QString("layer %1: relative error %2").arg(l).arg(e)));
+        }
+    }
+
+    // The simulator's memory is the executor's: for every schedule, partition and
+    // recomputation choice, simulated peak activation bytes, parameters and workspace
+    // equal what the CPU engine allocated, rank by rank, to the byte.
+    void simulatedMemoryEqualsExecutor_data() {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("p");
+        QTest::addColumn<int>("m");
+        QTest::addColumn<int>("v");
+        QTest::addColumn<QList<int>>("cuts");
+        QTest::addColumn<bool>("recompute");
+        for (int k = 0; k < int(ScheduleKind::NUM_SCHEDULES); ++k) {
+            const auto kind = ScheduleKind(k);
+            const QString name = QString::fromStdString(std::string(to_string(kind)));
+            for (int v : {1, 2}) {
+                for (int p : {2, 4}) {
+                    const int m = 2 * p;
+                    if (check_schedule_spec({kind, p, m, v}, 8)) continue;
+                    for (bool rc : {false, true}) {
+                        const QString row = QString("%1 p=%2 v=%3%4").arg(name).arg(p).arg(v).arg(rc ? " recompute" : "");
+                        QTest::newRow(qPrintable(row + " balanced")) << k << p << m << v << QList<int>{} << rc;
+                        if (p * v == 2) QTest::newRow(qPrintable(row + " skewed")) << k << p << m << v << QList<int>{1} << rc;
+                        if (p * v == 4) QTest::newRow(qPrintable(row + " skewed")) << k << p << m << v << QList<int>{1, 2, 6} << rc;
+                    }
+                }
+            }
+        }
+    }
+    void simulatedMemoryEqualsExecutor() {
+        QFETCH(int, kind);
+        QFETCH(int, p);
+        QFETCH(int, m);
+        QFETCH(int, v);
+        QFETCH(QList<int>, cuts);
+        QFETCH(bool, recompute);
+        RunConfig cfg = small_config(ScheduleKind(kind), p, m, v, std::vector<int>(cuts.begin(), cuts.end()));
+        cfg.pipeline.recompute_all = recompute;
+        const Plan plan = make_plan(cfg);
+        CpuTrainer trainer(cfg, plan);
+        const Stats real = compute_stats(trainer.step(1).timeline);
+        const Timeline sim_tl = simulate(plan.schedule, plan.partition, plan.cost);
+        const Stats sim = compute_stats(sim_tl);
+        for (int r = 0; r < p; ++r) {
+            QCOMPARE(sim.ranks[r].peak_activation_bytes, real.ranks[r].peak_activation_bytes);
+            QCOMPARE(sim.ranks[r].peak_inflight_microbatches, real.ranks[r].peak_inflight_microbatches);
+            const auto first = [&](const Timeline& tl) {
+                for (const auto& s : tl.memory)
+                    if (s.rank == r) return s;
+                return MemorySample{};
+            };
+            QCOMPARE(first(sim_tl).params, trainer.stage(r).param_bytes());
+            QCOMPARE(first(sim_tl).optimizer, trainer.stage(r).optimizer_bytes());
+            QCOMPARE(first(sim_tl).workspace, trainer.stage(r).workspace_bytes());
+        }
     }
 
     void runsAreBitwiseDeterministic() {
