@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/builtin_backends.h"
+#include "app/cli_check.h"
 #include "core/backend.h"
 #include "core/report.h"
 #include "core/run_config.h"
@@ -39,7 +40,7 @@ usage:
   pipelab-cli simulate [--config FILE] [overrides] [outputs]
       Simulate one training step from the cost model and print the report and an
       ASCII Gantt chart.
-  pipelab-cli run [--config FILE] [--backend sim|cpu] [--steps N] [overrides] [outputs]
+  pipelab-cli run [--config FILE] [--backend sim|cpu|cuda] [--steps N] [overrides] [outputs]
       Train for real on the chosen backend (cpu: one thread per rank), print the
       loss per step and the measured bubble beside the formula.
   pipelab-cli schedule [--config FILE] [overrides] [--out FILE]
@@ -49,6 +50,10 @@ usage:
       action and problem when it is broken.
   pipelab-cli devices
       List the backends (and why one is unavailable) and the CUDA devices.
+  pipelab-cli check --backend cuda|cpu [--fixtures DIR]
+      PASS/FAIL per item: one step's loss and gradients against the CPU engine's
+      fixtures for every schedule, training lowers the loss, ranks overlap. Exit 77
+      (skipped) when the backend cannot run here.
   pipelab-cli --help | --version
 
 overrides (take precedence over the config file):
@@ -306,6 +311,7 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
     register_builtin_backends();
+    if (argc >= 2 && std::string(argv[1]) == "check") return run_check_command(argc, argv);
     try {
         const Args a = parse_args(argc, argv);
         if (a.command == "simulate") return cmd_simulate(a);

@@ -174,6 +174,31 @@ void read_training(Section& s, TrainingConfig& t) {
     s.reject_unknown();
 }
 
+void read_cuda(Section& s, CudaConfig& c, int stages) {
+    if (const json* d = s.find("devices")) {
+        if (!d->is_array())
+            throw ConfigError(s.field("devices"), "must be an array of GPU indices, one per pipeline rank, got " + d->dump());
+        c.devices.clear();
+        for (std::size_t i = 0; i < d->size(); ++i) {
+            const json& v = (*d)[i];
+            if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<long long>() < 0) ||
+                (v.is_number_unsigned() && v.get<unsigned long long>() > 1024))
+                throw ConfigError(s.field("devices") + "[" + std::to_string(i) + "]",
+                                  "must be a GPU index in 0..1024, got " + v.dump());
+            c.devices.push_back(v.get<int>());
+        }
+        if (!c.devices.empty() && static_cast<int>(c.devices.size()) != stages)  // [] = round-robin
+            throw ConfigError(s.field("devices"), "needs one GPU index per pipeline rank (pipeline.stages = " +
+                                                      std::to_string(stages) + "), got " + std::to_string(c.devices.size()));
+    }
+    if (auto p = s.string("precision")) {
+        if (*p != "fp32" && *p != "tf32" && *p != "bf16")
+            throw ConfigError(s.field("precision"), "unknown precision \"" + *p + "\" (allowed: fp32, tf32, bf16)");
+        c.precision = *p;
+    }
+    s.reject_unknown();
+}
+
 }  // namespace
 
 RunConfig run_config_from_json(const json& j) {
@@ -194,6 +219,10 @@ RunConfig run_config_from_json(const json& j) {
     if (const json* t = top.find("training")) {
         Section s(*t, "training");
         read_training(s, cfg.training);
+    }
+    if (const json* c = top.find("cuda")) {
+        Section s(*c, "cuda");
+        read_cuda(s, cfg.cuda, cfg.pipeline.stages);
     }
     if (auto b = top.string("backend")) {
         if (*b != "sim" && *b != "cpu" && *b != "cuda")
@@ -260,6 +289,7 @@ json run_config_to_json(const RunConfig& c) {
                           {"weight_decay", c.training.weight_decay},
                           {"check_finite", c.training.check_finite},
                           {"watchdog_s", c.training.watchdog_s}}},
+            {"cuda", {{"devices", c.cuda.devices}, {"precision", c.cuda.precision}}},
             {"backend", c.backend},
             {"steps", c.steps},
             {"seed", c.seed}};

@@ -4,6 +4,7 @@
 //  "pipeline": {"stages", "microbatches", "chunks", "schedule", "boundaries", "recompute"},
 //  "simulator": {"device_gflops", "link_latency_us", "link_bandwidth_gbps"},
 //  "training": {"data", "lr", "weight_decay", "check_finite", "watchdog_s"},
+//  "cuda": {"devices", "precision"},
 //  "backend": "sim", "steps", "seed"}
 // Every field is optional and has a default; unknown fields are errors (typos must not
 // pass silently). Errors name the field, the value and the allowed range.
@@ -53,11 +54,19 @@ struct TrainingConfig {
     double watchdog_s = 30.0;        // a receive waiting longer is reported as a stall
 };
 
+// The cuda backend only.
+struct CudaConfig {
+    std::vector<int> devices;        // GPU of each pipeline rank; empty = round-robin over the visible GPUs
+    std::string precision = "fp32";  // "fp32", "tf32" (TF32 tensor-core GEMMs), "bf16" (bf16 GEMM
+                                     // operands, fp32 accumulation and master weights)
+};
+
 struct RunConfig {
     ModelConfig model;
     PipelineConfig pipeline;
     DeviceSpec simulator;
     TrainingConfig training;
+    CudaConfig cuda;
     std::string base_dir;  // folder of the config file ("" = current directory)
     std::string backend = "sim";
     int steps = 1;
