@@ -50,9 +50,13 @@ public:
     virtual void release(int rank, DeviceBuffer buffer) = 0;
 
     // Copies `from` (on src, written by src's earlier actions) into `to` (allocated for dst).
-    // Called at src's SEND. When it returns, src's later actions may overwrite `from`: the
-    // device orders them after the copy. Returns a ticket that dst passes to wait_for_copy.
-    virtual std::uint64_t copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to) = 0;
+    // Called at src's SEND. `to` may be a buffer dst used before: `to_free_after` is the
+    // mark (a token from mark(dst), 0 for none) after which dst no longer touches it, and
+    // the copy must not write `to` before that mark. When it returns, src's later actions
+    // may overwrite `from`: the device orders them after the copy. Returns a ticket that
+    // dst passes to wait_for_copy.
+    virtual std::uint64_t copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to,
+                                       std::uint64_t to_free_after) = 0;
     // At dst's RECV, before `to` is used: dst's later actions see the copy complete.
     virtual void wait_for_copy(int /*dst*/, std::uint64_t /*ticket*/) {}
 
@@ -60,8 +64,10 @@ public:
     // each rank then marks the start and the end of each of its actions, in order (and
     // memory changes are tied to those marks). After end_step on every rank,
     // mark_times_us(rank) gives the rank's marks in µs since time zero, on one clock.
+    // A mark is also a fence: mark() returns a token (0 where the device needs none, as a
+    // synchronous one) that copy_to_rank can wait for, valid until the step ends.
     virtual void start_clock() = 0;
-    virtual void mark(int rank) = 0;
+    virtual std::uint64_t mark(int rank) = 0;
     virtual std::vector<double> mark_times_us(int rank) = 0;
 
     // True when the n floats at data (on the rank's device) are all finite.

@@ -21,31 +21,47 @@ using Clock = std::chrono::steady_clock;
 // the same sizes for every microbatch, and a fresh allocation costs page faults on the CPU
 // and a synchronising cudaMalloc on a GPU. Accounting counts live buffers only. Senders
 // take the receiver's buffers from here, so it is locked (uncontended almost always).
+// Each free buffer remembers the owner's mark after its last use (a fence: on a GPU the
+// owner's queued work may still read it), so a sender's copy into it waits for exactly
+// that, not for everything the owner has queued. Fences die with the step (end_step
+// drains every queue).
 class BufferPool {
 public:
+    struct Free {
+        DeviceBuffer buffer;
+        std::uint64_t fence = 0;
+        std::uint64_t step = 0;
+    };
     BufferPool(Device& device, int rank) : m_device(device), m_rank(rank) {}
     ~BufferPool() { drain(); }
-    DeviceBuffer acquire(std::int64_t bytes) {
+    // The fence (0: none) the caller must respect before writing, unless it is the owner.
+    DeviceBuffer acquire(std::int64_t bytes, std::uint64_t* fence = nullptr) {
         {
             std::lock_guard lk(m_mu);
             auto it = m_free.find(bytes);
             if (it != m_free.end() && !it->second.empty()) {
-                const DeviceBuffer b = it->second.back();
+                const Free f = it->second.back();
                 it->second.pop_back();
-                return b;
+                if (fence) *fence = f.step == m_step ? f.fence : 0;
+                return f.buffer;
             }
         }
+        if (fence) *fence = 0;
         return m_device.allocate(m_rank, bytes);
     }
-    void give_back(DeviceBuffer b) {
+    void give_back(DeviceBuffer b, std::uint64_t fence = 0) {
         if (!b) return;
         std::lock_guard lk(m_mu);
-        m_free[b.bytes].push_back(b);
+        m_free[b.bytes].push_back({b, fence, m_step});
+    }
+    void next_step() {
+        std::lock_guard lk(m_mu);
+        ++m_step;
     }
     void drain() {
         std::lock_guard lk(m_mu);
         for (auto& [bytes, list] : m_free)
-            for (const DeviceBuffer& b : list) m_device.release(m_rank, b);
+            for (const Free& f : list) m_device.release(m_rank, f.buffer);
         m_free.clear();
     }
 
@@ -53,7 +69,8 @@ private:
     Device& m_device;
     int m_rank;
     std::mutex m_mu;
-    std::unordered_map<std::int64_t, std::vector<DeviceBuffer>> m_free;
+    std::uint64_t m_step = 0;
+    std::unordered_map<std::int64_t, std::vector<Free>> m_free;
 };
 
 // (role, chunk, microbatch) packed into one key: a buffer a rank holds, and the mailbox
@@ -257,7 +274,7 @@ private:
         samples.push_back(ps);
     }
     void mark() {
-        m_ex.device.mark(m_rank);
+        m_fence = m_ex.device.mark(m_rank);
         ++m_marks;
     }
 
@@ -305,8 +322,9 @@ private:
     void send(const TensorRef& t, int mb) {
         const DeviceBuffer& from = held(t, mb);
         const int dst = m_s.rank_of(t.chunk);
-        const DeviceBuffer to = m_ex.pools[static_cast<std::size_t>(dst)]->acquire(from.bytes);
-        const std::uint64_t ticket = m_ex.device.copy_to_rank(m_rank, dst, from, to);
+        std::uint64_t fence = 0;
+        const DeviceBuffer to = m_ex.pools[static_cast<std::size_t>(dst)]->acquire(from.bytes, &fence);
+        const std::uint64_t ticket = m_ex.device.copy_to_rank(m_rank, dst, from, to, fence);
         m_sh.in_flight[dst] += to.bytes;
         m_boxes[dst].put(key(t, mb), {to, ticket});
     }
@@ -324,14 +342,14 @@ private:
         }
         if (mem.n_alloc > 0) record_memory();
         compute(a);
+        mark();  // before the frees: the end mark is the fence after their last use
         for (int k = 0; k < mem.n_free; ++k) {
             const auto it = m_store.find(key(mem.free[static_cast<std::size_t>(k)], mb));
             if (it == m_store.end()) throw std::logic_error("buffer missing (schedule not validated?)");
             m_mem.activations -= it->second.bytes;
-            m_pool.give_back(it->second);
+            m_pool.give_back(it->second, m_fence);
             m_store.erase(it);
         }
-        mark();
         if (mem.n_free > 0) record_memory();
     }
 
@@ -378,6 +396,7 @@ private:
     BufferPool& m_pool;
     MemorySample m_mem;
     int m_marks = 0;
+    std::uint64_t m_fence = 0;  // the latest mark's
     std::unordered_map<std::uint64_t, DeviceBuffer> m_store;
 };
 
@@ -394,6 +413,7 @@ StepOutcome Executor::step(int step, const std::atomic<bool>* cancel) {
     const int p = s.n_ranks;
     Shared sh(p);
     sh.cancel = cancel;
+    for (auto& pool : ex.pools) pool->next_step();
     std::vector<Mailbox> boxes(static_cast<std::size_t>(p));
     std::vector<std::unique_ptr<Worker>> workers;
     for (int r = 0; r < p; ++r) workers.push_back(std::make_unique<Worker>(r, ex, boxes, sh));

@@ -17,9 +17,10 @@ public:
     std::string label(int rank) const override;
     DeviceBuffer allocate(int rank, std::int64_t bytes) override;
     void release(int rank, DeviceBuffer buffer) override;
-    std::uint64_t copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to) override;
+    std::uint64_t copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to,
+                               std::uint64_t to_free_after) override;
     void start_clock() override;
-    void mark(int rank) override;
+    std::uint64_t mark(int rank) override;
     std::vector<double> mark_times_us(int rank) override;
     bool all_finite(int rank, const float* data, std::int64_t n) override;
 

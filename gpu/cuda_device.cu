@@ -1,5 +1,7 @@
 #include "gpu/cuda_device.h"
 
+#include <cstdint>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -182,23 +184,20 @@ std::uint64_t CudaDevice::pool_event(std::size_t slot, cudaEvent_t& ev) {
     return (static_cast<std::uint64_t>(slot) << kTicketShift) | g.next++;
 }
 
-std::uint64_t CudaDevice::copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to) {
+std::uint64_t CudaDevice::copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to,
+                                       std::uint64_t to_free_after) {
     const Rank& s = m_ranks[static_cast<std::size_t>(src)];
     const Rank& d = m_ranks[static_cast<std::size_t>(dst)];
     const auto bytes = static_cast<std::size_t>(from.bytes);
     if (to.bytes < from.bytes) throw std::logic_error("copy_to_rank: receiving buffer too small");
-    // `to` may be a buffer the receiver used before and gave back to its pool: the copy
-    // waits for everything the receiver has queued so far.
-    cudaEvent_t receiver_ready = nullptr;
-    pool_event(d.slot, receiver_ready);
-    {
-        const DeviceGuard guard(d.gpu);
-        PIPELAB_CUDA_CHECK(cudaEventRecord(receiver_ready, d.stream));
-    }
+    // `to` may be a buffer the receiver used before and gave back to its pool: the write
+    // waits for the receiver's mark after its last use of it (one of its timing events),
+    // not for everything the receiver has queued, so ranks on one GPU keep overlapping.
+    const auto receiver_done = reinterpret_cast<cudaEvent_t>(static_cast<std::uintptr_t>(to_free_after));
     cudaEvent_t done = nullptr;
     if (s.gpu == d.gpu) {
         const std::uint64_t ticket = pool_event(s.slot, done);
-        PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(s.stream, receiver_ready, 0));
+        if (receiver_done != nullptr) PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(s.stream, receiver_done, 0));
         PIPELAB_CUDA_CHECK(cudaMemcpyAsync(to.data, from.data, bytes, cudaMemcpyDeviceToDevice, s.stream));
         PIPELAB_CUDA_CHECK(cudaEventRecord(done, s.stream));
         return ticket;
@@ -208,9 +207,9 @@ std::uint64_t CudaDevice::copy_to_rank(int src, int dst, const DeviceBuffer& fro
         GpuState& gs = *m_gpus[s.slot];
         GpuState& gd = *m_gpus[d.slot];
         const std::uint64_t ticket = pool_event(d.slot, done);
-        {
+        if (receiver_done != nullptr) {
             const DeviceGuard guard(d.gpu);
-            PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(gd.aux, receiver_ready, 0));
+            PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(gd.aux, receiver_done, 0));
         }
         {
             // Send and receive in one group: NCCL launches both or neither, so a send can
@@ -227,7 +226,7 @@ std::uint64_t CudaDevice::copy_to_rank(int src, int dst, const DeviceBuffer& fro
     }
 #endif
     const std::uint64_t ticket = pool_event(s.slot, done);
-    PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(s.stream, receiver_ready, 0));
+    if (receiver_done != nullptr) PIPELAB_CUDA_CHECK(cudaStreamWaitEvent(s.stream, receiver_done, 0));
     PIPELAB_CUDA_CHECK(cudaMemcpyPeerAsync(to.data, d.gpu, from.data, s.gpu, bytes, s.stream));
     PIPELAB_CUDA_CHECK(cudaEventRecord(done, s.stream));
     return ticket;
@@ -266,15 +265,19 @@ void CudaDevice::start_clock() {
     for (Rank& r : m_ranks) r.n_marks = 0;
 }
 
-// On the rank's thread, whose current device is the rank's GPU (begin_step).
-void CudaDevice::mark(int rank) {
+// On the rank's thread, whose current device is the rank's GPU (begin_step). The event is
+// also the fence token: it is recorded once per step, so waiting on it later in the step
+// waits for exactly the work queued before this mark.
+std::uint64_t CudaDevice::mark(int rank) {
     Rank& r = m_ranks[static_cast<std::size_t>(rank)];
     if (r.n_marks == r.marks.size()) {
         cudaEvent_t e = nullptr;
         PIPELAB_CUDA_CHECK(cudaEventCreate(&e));
         r.marks.push_back(e);
     }
-    PIPELAB_CUDA_CHECK(cudaEventRecord(r.marks[r.n_marks++], r.stream));
+    cudaEvent_t e = r.marks[r.n_marks++];
+    PIPELAB_CUDA_CHECK(cudaEventRecord(e, r.stream));
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(e));
 }
 
 std::vector<double> CudaDevice::mark_times_us(int rank) {

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
 
 #include "core/executor.h"
+#include "core/host_device.h"
 #include "core/schedule_gen.h"
 #include "core/stats.h"
 #include "core/validate.h"
@@ -237,6 +239,58 @@ private slots:
         // Deferring W keeps every microbatch's activations until the end: all 4 held.
         const Stats st = compute_stats(o.timeline);
         for (int r = 0; r < 3; ++r) QCOMPARE(st.ranks[r].peak_inflight_microbatches, 4);
+    }
+
+    // A reused receive buffer carries the receiver's mark after its last use: the copy
+    // into it is ordered after that mark only (on a GPU, waiting for the receiver's whole
+    // queue instead would serialise ranks that share the device).
+    void reusedBuffersCarryTheirOwnersFence() {
+        struct FencingDevice final : Device {
+            HostDevice host;
+            std::mutex mu;
+            std::vector<std::vector<std::uint64_t>> marks;  // tokens recorded per rank
+            int fenced_copies = 0;
+            std::string problem;
+            explicit FencingDevice(int p) : host(p), marks(static_cast<std::size_t>(p)) {}
+            std::string kind() const override { return "test"; }
+            std::string label(int r) const override { return host.label(r); }
+            DeviceBuffer allocate(int r, std::int64_t b) override { return host.allocate(r, b); }
+            void release(int r, DeviceBuffer b) override { host.release(r, b); }
+            std::uint64_t copy_to_rank(int src, int dst, const DeviceBuffer& from, const DeviceBuffer& to,
+                                       std::uint64_t fence) override {
+                std::lock_guard lk(mu);
+                if (fence != 0) {
+                    ++fenced_copies;
+                    const auto& m = marks[static_cast<std::size_t>(dst)];
+                    if (static_cast<int>(fence >> 32) != dst || std::find(m.begin(), m.end(), fence) == m.end())
+                        problem = "fence " + std::to_string(fence) + " is not a recorded mark of rank " + std::to_string(dst);
+                }
+                return host.copy_to_rank(src, dst, from, to, fence);
+            }
+            void start_clock() override {
+                host.start_clock();
+                for (auto& m : marks) m.clear();
+            }
+            std::uint64_t mark(int r) override {
+                host.mark(r);
+                std::lock_guard lk(mu);
+                auto& m = marks[static_cast<std::size_t>(r)];
+                m.push_back((static_cast<std::uint64_t>(r) << 32) | (m.size() + 1));
+                return m.back();
+            }
+            std::vector<double> mark_times_us(int r) override { return host.mark_times_us(r); }
+            bool all_finite(int r, const float* d, std::int64_t n) override { return host.all_finite(r, d, n); }
+        };
+        const Schedule s = make_schedule({ScheduleKind::OneFOneB, 4, 8, 1}, 8);
+        Run run(s);
+        FencingDevice device(4);
+        Executor ex(s, run.stages, device);
+        for (int step = 1; step <= 2; ++step) {
+            const StepOutcome out = ex.step(step);
+            QCOMPARE(out.loss, expected_loss(s.n_chunks(), 8));
+        }
+        QVERIFY2(device.problem.empty(), device.problem.c_str());
+        QVERIFY(device.fenced_copies > 0);  // steady state reuses receive buffers
     }
 
     void nanCheck() {
