@@ -1,6 +1,7 @@
 #include "core/backend.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 
 #include "core/simulator.h"
@@ -76,6 +77,24 @@ std::vector<BackendInfo> list_backends() {
         if (!known) add(e);
     }
     return out;
+}
+
+RunResult run_training_steps(int steps, RunControl& control,
+                             const std::function<StepOutcome(int step, const std::atomic<bool>* cancel)>& step) {
+    RunResult result;
+    for (int s = 1; s <= steps; ++s) {
+        StepOutcome out = step(s, &control.cancel);
+        const double us = out.timeline.step_time_us();
+        result.losses.push_back(out.loss);
+        result.step_times_us.push_back(us);
+        result.timeline = std::move(out.timeline);
+        if (control.on_progress) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "step %d loss %.6f (%.3f ms)", s, out.loss, us / 1000.0);
+            control.on_progress(s, steps, buf);
+        }
+    }
+    return result;
 }
 
 RunResult run_backend(const RunConfig& cfg, const Plan& plan, RunControl& control) {

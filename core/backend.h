@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/executor.h"
 #include "core/run_config.h"
 #include "core/run_control.h"
 #include "core/timeline.h"
@@ -46,6 +47,12 @@ void register_backend(BackendEntry entry);
 // sim, cpu and cuda always appear (one not linked into this program says so), then any
 // other registered backend.
 std::vector<BackendInfo> list_backends();
+
+// The training loop every real backend shares: steps 1..steps, each one's loss and
+// measured step time kept, progress reported as "step S loss L (T ms)". Throws what
+// `step` throws (RunCancelled, ExecutorError).
+RunResult run_training_steps(int steps, RunControl& control,
+                             const std::function<StepOutcome(int step, const std::atomic<bool>* cancel)>& step);
 
 // Throws ConfigError for an unavailable backend, RunCancelled when cancelled, and
 // std::runtime_error naming rank and action when a worker fails.

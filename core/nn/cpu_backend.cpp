@@ -53,16 +53,7 @@ StepOutcome CpuTrainer::step(int step, const std::atomic<bool>* cancel) {
 
 RunResult run_cpu_backend(const RunConfig& cfg, const Plan& plan, RunControl& control) {
     CpuTrainer trainer(cfg, plan);
-    RunResult result;
-    for (int s = 1; s <= cfg.steps; ++s) {
-        StepOutcome out = trainer.step(s, &control.cancel);
-        result.losses.push_back(out.loss);
-        result.step_times_us.push_back(out.timeline.step_time_us());
-        result.timeline = std::move(out.timeline);
-        if (control.on_progress)
-            control.on_progress(s, cfg.steps, "step " + std::to_string(s) + " loss " + std::to_string(out.loss));
-    }
-    return result;
+    return run_training_steps(cfg.steps, control, [&](int s, const std::atomic<bool>* cancel) { return trainer.step(s, cancel); });
 }
 
 void register_cpu_backend() {
