@@ -223,6 +223,26 @@ void init_layer_params(LayerKind kind, int index, const GptDims& d, float* param
     });
 }
 
+LayerKind layer_kind(int layer, const GptDims& d) {
+    if (layer == 0) return LayerKind::Embedding;
+    return layer == d.L + 1 ? LayerKind::Head : LayerKind::Block;
+}
+
+ChunkLayout chunk_layout(const GptDims& d, int first, int end) {
+    ChunkLayout ch;
+    ch.first = first;
+    ch.end = end;
+    for (int l = first; l < end; ++l) {
+        const LayerKind k = layer_kind(l, d);
+        ch.act_off.push_back(ch.act_bytes);
+        ch.pend_off.push_back(ch.pend_bytes);
+        ch.act_bytes += layer_bytes(k, Buffer::Acts, d);
+        ch.pend_bytes += layer_bytes(k, Buffer::Pending, d);
+        ch.max_scratch_bytes = std::max(ch.max_scratch_bytes, layer_bytes(k, Buffer::Scratch, d));
+    }
+    return ch;
+}
+
 std::int64_t stage_workspace_bytes(const GptDims& d, std::int64_t max_layer_scratch_bytes) {
     const i64 btc = i64{d.B} * d.T * d.C, bt = i64{d.B} * d.T;
     return 2 * btc * 4 + 2 * bt * 4 + max_layer_scratch_bytes;

@@ -117,6 +117,21 @@ std::vector<TensorView> layer_views(LayerKind kind, Buffer which, const GptDims&
 // attention and MLP output projections N(0, 0.02 / sqrt(2L)), biases 0, LN weights 1.
 void init_layer_params(LayerKind kind, int index, const GptDims& d, float* params, std::uint64_t seed);
 
+// The kind of partition unit `layer` (0 embedding, 1..L blocks, L+1 head).
+LayerKind layer_kind(int layer, const GptDims& d);
+
+// Where each layer of a chunk (layers [first, end)) keeps its part of one microbatch's
+// saved activations and I -> W state: the chunk's Saved and Pending buffers are the
+// layers' buffers back to back.
+struct ChunkLayout {
+    int first = 0, end = 0;
+    std::vector<std::int64_t> act_off;   // byte offset of each layer's acts in Saved
+    std::vector<std::int64_t> pend_off;  // byte offset of each layer's pending in Pending
+    std::int64_t act_bytes = 0, pend_bytes = 0;
+    std::int64_t max_scratch_bytes = 0;  // the largest scratch among its layers
+};
+ChunkLayout chunk_layout(const GptDims& d, int first, int end);
+
 // Bytes a rank keeps as workspace while running any of its layers: two (B, T, C) ping-pong
 // activations, tokens and targets (B, T) each, and the largest layer scratch it holds.
 std::int64_t stage_workspace_bytes(const GptDims& d, std::int64_t max_layer_scratch_bytes);

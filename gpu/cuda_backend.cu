@@ -95,7 +95,7 @@ CudaTrainer::CudaTrainer(const RunConfig& cfg, const Plan& plan) {
     m->gpus = gpus;
     for (const RankMemory& r : need) m->estimate.push_back(r.total());
     m->device = std::make_unique<CudaDevice>(gpus);
-    AdamWHyper adam;
+    AdamWConfig adam;
     adam.lr = static_cast<float>(cfg.training.lr);
     adam.weight_decay = static_cast<float>(cfg.training.weight_decay);
     std::vector<StageCompute*> raw;

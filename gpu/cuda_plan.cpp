@@ -48,10 +48,6 @@ std::vector<int> place_ranks(const std::vector<int>& configured, int n_ranks, in
 }
 
 namespace {
-LayerKind kind_of(int layer, int L) {
-    if (layer == 0) return LayerKind::Embedding;
-    return layer == L + 1 ? LayerKind::Head : LayerKind::Block;
-}
 constexpr i64 kBlasWorkspace = i64{32} << 20;  // cuBLAS's recommendation for Hopper
 constexpr i64 kAlign = 256;
 i64 aligned(i64 b) { return (b + kAlign - 1) / kAlign * kAlign; }
@@ -74,7 +70,7 @@ StageLayout stage_layout(const ModelConfig& cfg, const Partition& part, const st
     i64 cols = 0, cast = 0;
     for (int c : chunks) {
         for (int l = part.first_layer(c); l < part.end_layer(c); ++l) {
-            const LayerKind k = kind_of(l, d.L);
+            const LayerKind k = layer_kind(l, d);
             s.n_params += layer_bytes(k, Buffer::Params, d) / 4;
             s.scratch_bytes = std::max(s.scratch_bytes, gpu_layer_scratch_bytes(k, d));
             data = data || k != LayerKind::Block;

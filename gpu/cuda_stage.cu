@@ -15,10 +15,7 @@
 namespace pipelab::gpu {
 
 namespace {
-LayerKind kind_of(int layer, int L) {
-    if (layer == 0) return LayerKind::Embedding;
-    return layer == L + 1 ? LayerKind::Head : LayerKind::Block;
-}
+
 }  // namespace
 
 void* CudaStage::device_alloc(std::int64_t bytes, const char* what) {
@@ -39,26 +36,14 @@ void* CudaStage::device_alloc(std::int64_t bytes, const char* what) {
 }
 
 CudaStage::CudaStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks, std::uint64_t seed,
-                     const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWHyper adam,
+                     const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam,
                      Precision precision, int rank, int gpu, cudaStream_t stream)
     : m_cfg(cfg), m_d(gpt_dims(cfg)), m_data(data), m_data_seed(data_seed), m_microbatches(n_microbatches),
       m_adam(adam), m_rank(rank), m_gpu(gpu), m_stream(stream), m_chunk_ids(std::move(chunks)) {
     const DeviceGuard guard(gpu);
     try {
         m_layout = stage_layout(cfg, part, m_chunk_ids, n_microbatches, precision);
-        for (int c : m_chunk_ids) {
-            Chunk ch;
-            ch.first = part.first_layer(c);
-            ch.end = part.end_layer(c);
-            for (int l = ch.first; l < ch.end; ++l) {
-                const LayerKind k = kind_of(l, m_d.L);
-                ch.act_off.push_back(ch.act_bytes);
-                ch.pend_off.push_back(ch.pend_bytes);
-                ch.act_bytes += layer_bytes(k, Buffer::Acts, m_d);
-                ch.pend_bytes += layer_bytes(k, Buffer::Pending, m_d);
-            }
-            m_chunks.push_back(std::move(ch));
-        }
+        for (int c : m_chunk_ids) m_chunks.push_back(chunk_layout(m_d, part.first_layer(c), part.end_layer(c)));
         // Layers in model order, whatever the order of the chunks.
         for (const Chunk& ch : m_chunks)
             for (int l = ch.first; l < ch.end; ++l) m_layer_ids.push_back(l);
@@ -66,7 +51,7 @@ CudaStage::CudaStage(const ModelConfig& cfg, const Partition& part, std::vector<
         std::int64_t off = 0;
         for (int l : m_layer_ids) {
             m_param_off.push_back(off);
-            off += layer_bytes(kind_of(l, m_d.L), Buffer::Params, m_d) / 4;
+            off += layer_bytes(layer_kind(l, m_d), Buffer::Params, m_d) / 4;
         }
         const std::int64_t n = m_layout.n_params;
         if (off != n) throw std::logic_error("CudaStage: parameter count disagrees with the layout");
@@ -92,7 +77,7 @@ CudaStage::CudaStage(const ModelConfig& cfg, const Partition& part, std::vector<
         // The same initial model as every backend: core/gpt_tensors' init on the host.
         std::vector<float> host(static_cast<std::size_t>(n));
         for (std::size_t i = 0; i < m_layer_ids.size(); ++i)
-            init_layer_params(kind_of(m_layer_ids[i], m_d.L), m_layer_ids[i], m_d, host.data() + m_param_off[i], seed);
+            init_layer_params(layer_kind(m_layer_ids[i], m_d), m_layer_ids[i], m_d, host.data() + m_param_off[i], seed);
         PIPELAB_CUDA_CHECK(cudaMemcpyAsync(m_params, host.data(), static_cast<std::size_t>(n) * 4,
                                            cudaMemcpyHostToDevice, m_stream));
         for (float* p : {m_grads, m_m, m_v})
@@ -189,7 +174,7 @@ void CudaStage::run_forward(int c, int mb, const float* input, std::byte* saved,
         const std::size_t k = static_cast<std::size_t>(l - ch.first);
         float* next = x == m_ping ? m_pong : m_ping;
         float* out = l + 1 == ch.end && output != nullptr ? output : next;
-        layer_forward(m_ops, kind_of(l, m_d.L), m_d, m_params + m_param_off[i], LayerArgs{x, tok, tgt}, out,
+        layer_forward(m_ops, layer_kind(l, m_d), m_d, m_params + m_param_off[i], LayerArgs{x, tok, tgt}, out,
                       saved + ch.act_off[k], count_loss);
         x = out;
     }
@@ -213,7 +198,7 @@ void CudaStage::backward_input(int c, int, const float* dout, std::byte* saved, 
         const std::size_t i = slot(l);
         const std::size_t k = static_cast<std::size_t>(l - ch.first);
         float* dx = l == ch.first ? dinput : (g == m_ping ? m_pong : m_ping);
-        layer_backward_input(m_ops, kind_of(l, m_d.L), m_d, m_params + m_param_off[i], g, saved + ch.act_off[k],
+        layer_backward_input(m_ops, layer_kind(l, m_d), m_d, m_params + m_param_off[i], g, saved + ch.act_off[k],
                              pending + ch.pend_off[k], m_scratch, dx);
         g = dx;
     }
@@ -224,7 +209,7 @@ void CudaStage::backward_weight(int c, int, const std::byte* saved, const std::b
     for (int l = ch.first; l < ch.end; ++l) {
         const std::size_t i = slot(l);
         const std::size_t k = static_cast<std::size_t>(l - ch.first);
-        layer_backward_weight(m_ops, kind_of(l, m_d.L), m_d, m_grads + m_param_off[i], saved + ch.act_off[k],
+        layer_backward_weight(m_ops, layer_kind(l, m_d), m_d, m_grads + m_param_off[i], saved + ch.act_off[k],
                               pending + ch.pend_off[k]);
     }
 }
@@ -256,12 +241,12 @@ std::vector<float> CudaStage::read_back(const float* p, std::int64_t n) const {
 
 std::vector<float> CudaStage::layer_grads(int l) const {
     const std::size_t i = slot(l);
-    return read_back(m_grads + m_param_off[i], layer_bytes(kind_of(l, m_d.L), Buffer::Params, m_d) / 4);
+    return read_back(m_grads + m_param_off[i], layer_bytes(layer_kind(l, m_d), Buffer::Params, m_d) / 4);
 }
 
 std::vector<float> CudaStage::layer_params(int l) const {
     const std::size_t i = slot(l);
-    return read_back(m_params + m_param_off[i], layer_bytes(kind_of(l, m_d.L), Buffer::Params, m_d) / 4);
+    return read_back(m_params + m_param_off[i], layer_bytes(layer_kind(l, m_d), Buffer::Params, m_d) / 4);
 }
 
 }  // namespace pipelab::gpu

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/adamw_config.h"
 #include "core/executor.h"
 #include "core/gpt_tensors.h"
 #include "core/partition.h"
@@ -24,15 +25,11 @@
 
 namespace pipelab::gpu {
 
-struct AdamWHyper {  // core/nn's AdamW defaults; lr and weight decay from the config
-    float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f, weight_decay = 0.0f;
-};
-
 class CudaStage final : public StageCompute {
 public:
     // Allocates and initialises on `gpu`; work goes to `stream`. Throws DeviceOutOfMemory.
     CudaStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks, std::uint64_t seed,
-              const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWHyper adam,
+              const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam,
               Precision precision, int rank, int gpu, cudaStream_t stream);
     ~CudaStage() override;
     CudaStage(const CudaStage&) = delete;
@@ -61,12 +58,7 @@ public:
     std::vector<float> layer_params(int l) const;
 
 private:
-    struct Chunk {
-        int first = 0, end = 0;              // layers [first, end)
-        std::vector<std::int64_t> act_off;   // byte offset of each layer's acts in `saved`
-        std::vector<std::int64_t> pend_off;  // byte offset of each layer's pending
-        std::int64_t act_bytes = 0, pend_bytes = 0;
-    };
+    using Chunk = ChunkLayout;
     const Chunk& chunk_of(int c) const;
     std::size_t slot(int layer) const;
     void run_forward(int c, int mb, const float* input, std::byte* saved, float* output, bool count_loss);
@@ -79,7 +71,7 @@ private:
     const TokenData& m_data;
     const std::uint64_t m_data_seed;
     const int m_microbatches;
-    const AdamWHyper m_adam;
+    const AdamWConfig m_adam;
     const int m_rank, m_gpu;
     cudaStream_t m_stream;
     StageLayout m_layout;

@@ -4,15 +4,11 @@
 // Letters: N number of parameters.
 #include <cstdint>
 
+#include "core/adamw_config.h"
+
 namespace pipelab::nn {
 
-struct AdamWConfig {
-    float lr = 3e-4f;
-    float beta1 = 0.9f;
-    float beta2 = 0.95f;
-    float eps = 1e-8f;
-    float weight_decay = 0.0f;
-};
+using pipelab::AdamWConfig;
 
 // params -= lr * (mhat / (sqrt(vhat) + eps) + weight_decay * params), with
 // m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2, mhat = m / (1 - beta1^t),

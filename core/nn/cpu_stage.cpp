@@ -13,20 +13,14 @@ CpuStage::CpuStage(const ModelConfig& cfg, const Partition& part, std::vector<in
       m_chunk_ids(std::move(chunks)) {
     const std::vector<GptLayer> all = GptLayer::build(cfg);
     std::int64_t max_scratch = 0;
+    const GptDims d = gpt_dims(cfg);
     for (int c : m_chunk_ids) {
-        Chunk ch;
-        ch.first = part.first_layer(c);
-        ch.end = part.end_layer(c);
+        Chunk ch = chunk_layout(d, part.first_layer(c), part.end_layer(c));
+        max_scratch = std::max(max_scratch, ch.max_scratch_bytes);
         for (int l = ch.first; l < ch.end; ++l) {
-            const GptLayer& layer = all[static_cast<std::size_t>(l)];
-            ch.act_off.push_back(ch.act_bytes);
-            ch.pend_off.push_back(ch.pend_bytes);
-            ch.act_bytes += layer.activation_bytes();
-            ch.pend_bytes += layer.pending_bytes();
-            max_scratch = std::max(max_scratch, layer.scratch_bytes());
-            m_layers.push_back(layer);
+            m_layers.push_back(all[static_cast<std::size_t>(l)]);
             m_param_off.push_back(m_n_params);
-            m_n_params += layer.param_count();
+            m_n_params += m_layers.back().param_count();
         }
         m_chunks.push_back(std::move(ch));
     }

@@ -48,12 +48,7 @@ public:
     const float* layer_grads(int l) const;
 
 private:
-    struct Chunk {
-        int first = 0, end = 0;           // layers [first, end)
-        std::vector<std::int64_t> act_off;   // byte offset of each layer's acts in `saved`
-        std::vector<std::int64_t> pend_off;  // byte offset of each layer's pending
-        std::int64_t act_bytes = 0, pend_bytes = 0;
-    };
+    using Chunk = ChunkLayout;
     const Chunk& chunk_of(int c) const;
     // The chunk's layers in order; the last one writes `output` (the ping-pong workspace
     // when output is nullptr and the chunk does not end in the head). Returns the head's loss.
