@@ -418,18 +418,28 @@ ImportResult import_kineto(const std::vector<KinetoTrace>& traces, const ImportO
 }
 
 ImportResult import_trace_files(const std::vector<std::string>& paths, const ImportOptions& opt) {
-    const std::vector<std::string> files = expand_trace_paths(paths);
-    if (files.empty()) throw ImportError("no trace files given");
+    std::vector<std::string> skipped;
     std::vector<KinetoTrace> traces;
-    traces.reserve(files.size());
-    for (const auto& f : files) {
-        traces.push_back(read_kineto_trace_file(f));
-        if (traces.back().pipelab_trace) {
-            if (files.size() != 1) throw ImportError(f + " is a PipeLab trace: open it alone (it holds every rank)");
-            return pipelab_trace_result(f);
+    for (const std::string& given : paths) {
+        const std::vector<std::string> files = expand_trace_paths({given});
+        const bool from_folder = files.size() != 1 || files[0] != given;
+        for (const auto& f : files) {
+            KinetoTrace t = read_kineto_trace_file(f);
+            if (from_folder && !t.has_trace_events) {
+                skipped.push_back("skipped " + f + ": no \"traceEvents\", not a trace");
+                continue;
+            }
+            if (t.pipelab_trace) {
+                if (paths.size() != 1 || files.size() != 1)
+                    throw ImportError(f + " is a PipeLab trace: open it alone (it holds every rank)");
+                return pipelab_trace_result(f);
+            }
+            traces.push_back(std::move(t));
         }
     }
-    return import_kineto(traces, opt);
+    ImportResult res = import_kineto(traces, opt);
+    res.notes.insert(res.notes.end(), skipped.begin(), skipped.end());
+    return res;
 }
 
 }  // namespace pipelab

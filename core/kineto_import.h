@@ -43,8 +43,9 @@ struct ImportResult {
 // Throws ImportError for a path that does not exist or a folder without traces.
 std::vector<std::string> expand_trace_paths(const std::vector<std::string>& paths);
 
-// Reads the files (after expand_trace_paths) and imports them. Throws ImportError with a
-// message naming the file, rank or step at fault.
+// Reads the files (after expand_trace_paths) and imports them; a JSON file found in a
+// folder that is no trace (no "traceEvents") is skipped with a note. Throws ImportError
+// with a message naming the file, rank or step at fault.
 ImportResult import_trace_files(const std::vector<std::string>& paths, const ImportOptions& opt = {});
 
 // The same from traces already read (tests, fuzzing).

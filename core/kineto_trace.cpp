@@ -115,6 +115,7 @@ public:
         Ctx next = Ctx::Ignore;
         if (m_stack.empty()) next = Ctx::TopArray;  // the JSON Array Format
         else if (top() == Ctx::Top && m_key == "traceEvents") next = Ctx::Events;
+        if (next == Ctx::TopArray || next == Ctx::Events) m_out.has_trace_events = true;
         else if (top() == Ctx::Top && m_key == "deviceProperties") next = Ctx::DevProps;
         m_stack.push_back(next);
         return true;

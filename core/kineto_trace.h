@@ -56,6 +56,7 @@ struct KinetoTrace {
     std::optional<long long> base_time_ns;  // add base_time_ns / 1000 to ts for wall time
     std::string device_name;           // first deviceProperties entry, "" on CPU-only traces
     bool pipelab_trace = false;        // has the top-level "pipelab" key: PipeLab's own format
+    bool has_trace_events = false;     // a "traceEvents" array, or the JSON Array Format
     std::vector<std::string> names;    // interned event names
     std::vector<std::string> threads;  // interned "pid/tid"
     std::vector<KinetoEvent> events;   // in file order
