@@ -316,7 +316,10 @@ int cmd_import(const Args& a) {
     report_run(a, r.timeline, {}, extra);
     if (a.has("schedule-out"))
         std::cout << "order written to " << a.get("schedule-out") << " (" << r.order.action_count()
-                  << " actions; edit it, then: pipelab-cli simulate --schedule-file " << a.get("schedule-out") << ")\n";
+                  << " actions; edit it, then: pipelab-cli simulate --stages " << r.timeline.meta.stages
+                  << " --microbatches " << r.timeline.meta.microbatches << " --chunks " << r.timeline.meta.chunks
+                  << (r.timeline.meta.chunks > 1 ? " --schedule interleaved" : "") << " --schedule-file "
+                  << a.get("schedule-out") << ")\n";
     return kExitOk;
 }
 
