@@ -15,6 +15,7 @@
 #include "app/builtin_backends.h"
 #include "app/cli_check.h"
 #include "core/backend.h"
+#include "core/kineto_import.h"
 #include "core/report.h"
 #include "core/run_config.h"
 #include "core/simulator.h"
@@ -48,6 +49,12 @@ usage:
   pipelab-cli validate --schedule-file FILE
       Check a schedule JSON (as written by 'schedule --out'); exit 2 naming the rank,
       action and problem when it is broken.
+  pipelab-cli import FILE|FOLDER... [--step N] [--mapping FILE] [--schedule-out FILE] [outputs]
+      Open a real pipeline job: one torch.profiler trace per rank (.json or .json.gz,
+      or a folder of them). Prints the same report as simulate for one training step
+      (default: the last one every rank completed), the order each rank ran and the
+      schedule it matches. --mapping reads other frameworks' event names (see README);
+      --schedule-out saves the order as a schedule file to edit and simulate.
   pipelab-cli devices
       List the backends (and why one is unavailable) and the CUDA devices.
   pipelab-cli check --backend cuda|cpu [--fixtures DIR]
@@ -74,6 +81,7 @@ struct UsageError : std::runtime_error {
 struct Args {
     std::string command;
     std::map<std::string, std::string> values;  // --flag VALUE
+    std::vector<std::string> files;             // positional arguments (import)
     bool no_gantt = false;
 
     bool has(const std::string& k) const { return values.count(k) > 0; }
@@ -90,22 +98,27 @@ const std::map<std::string, std::vector<std::string>> kFlags = {
              "trace", "stats-json", "width"}},
     {"schedule", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "out"}},
     {"validate", {"schedule-file"}},
+    {"import", {"step", "mapping", "schedule-out", "trace", "stats-json", "width"}},
     {"devices", {}},
 };
 
 Args parse_args(int argc, char** argv) {
     Args a;
-    if (argc < 2) throw UsageError("missing command (simulate, run, schedule, validate or devices)");
+    if (argc < 2) throw UsageError("missing command (simulate, run, schedule, validate, import or devices)");
     a.command = argv[1];
     const auto flags = kFlags.find(a.command);
     if (flags == kFlags.end()) throw UsageError("unknown command \"" + a.command + "\"");
     for (int i = 2; i < argc; ++i) {
         std::string arg = argv[i];
-        if (arg == "--no-gantt" && (a.command == "simulate" || a.command == "run")) {
+        if (arg == "--no-gantt" && (a.command == "simulate" || a.command == "run" || a.command == "import")) {
             a.no_gantt = true;
             continue;
         }
-        if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument \"" + arg + "\"");
+        if (arg.rfind("--", 0) != 0) {
+            if (a.command != "import") throw UsageError("unexpected argument \"" + arg + "\"");
+            a.files.push_back(arg);  // "-" or a name starting with one dash is a file too
+            continue;
+        }
         std::string name = arg.substr(2), value;
         const auto eq = name.find('=');
         if (eq != std::string::npos) {
@@ -198,7 +211,7 @@ int gantt_width(const Args& a) {
     return static_cast<int>(width);
 }
 
-int report_run(const Args& a, const Timeline& tl, const std::vector<double>& losses) {
+int report_run(const Args& a, const Timeline& tl, const std::vector<double>& losses, const json& extra = {}) {
     const Stats st = compute_stats(tl);
     std::cout << text_report(st, tl.meta.backend);
     if (!a.no_gantt) std::cout << '\n' << ascii_gantt(tl, gantt_width(a));
@@ -213,6 +226,7 @@ int report_run(const Args& a, const Timeline& tl, const std::vector<double>& los
             j["loss"] = losses.back();
             j["losses"] = losses;
         }
+        if (extra.is_object()) j.update(extra);
         write_json(j, a.get("stats-json"));
         std::cout << "stats written to " << a.get("stats-json") << "\n";
     }
@@ -270,6 +284,45 @@ int cmd_schedule(const Args& a) {
     return kExitOk;
 }
 
+int cmd_import(const Args& a) {
+    gantt_width(a);
+    if (a.files.empty())
+        throw UsageError("import needs trace files or a folder: pipelab-cli import rank0.json.gz rank1.json.gz");
+    ImportOptions opt;
+    if (a.has("step")) opt.step = parse_int("step", a.get("step"));
+    EventMapping mapping;
+    if (a.has("mapping")) {
+        mapping = EventMapping::from_file(a.get("mapping"));
+        opt.mapping = &mapping;
+    }
+    const ImportResult r = import_trace_files(a.files, opt);
+    std::cout << "imported " << r.files.size() << " trace file(s):";
+    for (std::size_t i = 0; i < r.files.size(); ++i) std::cout << (i ? ", " : " ") << "rank " << i << " " << r.files[i];
+    std::cout << "\n";
+    for (const auto& note : r.notes) std::cout << "  " << note << "\n";
+    std::cout << "\n";
+    if (a.has("schedule-out")) {
+        // Before the report: a bad path fails before any long output.
+        write_json(schedule_to_json(r.order), a.get("schedule-out"));
+    }
+    json extra = {{"import",
+                   {{"files", r.files},
+                    {"step", r.step},
+                    {"steps", r.steps},
+                    {"recognised_schedule", r.recognised_schedule.empty() ? json(nullptr) : json(r.recognised_schedule)},
+                    {"inferred", r.inferred},
+                    {"clock_shift_us", r.clock_shift_us},
+                    {"notes", r.notes}}}};
+    report_run(a, r.timeline, {}, extra);
+    if (a.has("schedule-out"))
+        std::cout << "order written to " << a.get("schedule-out") << " (" << r.order.action_count()
+                  << " actions; edit it, then: pipelab-cli simulate --stages " << r.timeline.meta.stages
+                  << " --microbatches " << r.timeline.meta.microbatches << " --chunks " << r.timeline.meta.chunks
+                  << (r.timeline.meta.chunks > 1 ? " --schedule interleaved" : "") << " --schedule-file "
+                  << a.get("schedule-out") << ")\n";
+    return kExitOk;
+}
+
 int cmd_devices() {
     for (const BackendInfo& b : list_backends())
         std::cout << (b.available ? "  [x] " : "  [ ] ") << b.name << "  " << b.label
@@ -318,12 +371,16 @@ int main(int argc, char** argv) {
         if (a.command == "run") return cmd_run(a);
         if (a.command == "devices") return cmd_devices();
         if (a.command == "schedule") return cmd_schedule(a);
+        if (a.command == "import") return cmd_import(a);
         return cmd_validate(a);
     } catch (const UsageError& e) {
         std::cerr << "pipelab-cli: " << e.what() << "\n(see pipelab-cli --help)\n";
         return kExitUsage;
     } catch (const ConfigError& e) {
         std::cerr << "pipelab-cli: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const ImportError& e) {
+        std::cerr << "pipelab-cli: cannot import: " << e.what() << "\n";
         return kExitUsage;
     } catch (const ExecutorError& e) {
         std::cerr << "pipelab-cli: run failed: " << e.what() << "\n";

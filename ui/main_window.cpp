@@ -35,6 +35,7 @@
 #include "ui/stats_panel.h"
 #include "ui/step_bar.h"
 #include "ui/timeline_chart.h"
+#include "ui/trace_importer.h"
 
 namespace pipelab::ui {
 
@@ -76,7 +77,7 @@ std::vector<double> measuredLayerCosts(const RunRecord& run) {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_doc(new ExperimentDoc(this)), m_controller(new RunController(this)),
-      m_history(new RunHistoryModel(this)), m_rerunTimer(new QTimer(this)) {
+      m_importer(new TraceImporter(this)), m_history(new RunHistoryModel(this)), m_rerunTimer(new QTimer(this)) {
     setObjectName(QStringLiteral("PipeLabMainWindow"));
     m_doc->reset(RunConfig{});
     buildLayout();
@@ -100,6 +101,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_controller, &RunController::progress, this,
             [this](quint64, int step, int steps, const QString& status) { m_panel->setProgress(step, steps, status); });
     connect(m_controller, &RunController::finished, this, &MainWindow::onFinished);
+    connectTraceImporter();
     connect(m_controller, &RunController::failed, this, &MainWindow::onFailed);
     connect(m_controller, &RunController::cancelled, this,
             [this] { statusBar()->showMessage(tr("Run cancelled"), 5000); });
@@ -228,7 +230,9 @@ void MainWindow::buildActions() {
         else saveConfig(m_doc->filePath());
     });
     file->addAction(tr("Save config &as\u2026"), QKeySequence::SaveAs, this, &MainWindow::saveConfigDialog);
-    file->addAction(tr("Open &trace\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::openTraceDialog);
+    file->addAction(tr("Open &trace(s)\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::openTraceDialog);
+    m_saveOrderAct = file->addAction(tr("Save imported &order as schedule\u2026"), this, &MainWindow::saveImportedOrderDialog);
+    m_saveOrderAct->setEnabled(false);
     m_recentMenu = file->addMenu(tr("Recent files"));
     rebuildRecentMenu();
     file->addSeparator();
@@ -347,6 +351,7 @@ void MainWindow::onFailed(quint64, const QString& message) {
 void MainWindow::showRun(const RunPtr& run) {
     if (!run) return;
     m_current = run;
+    m_saveOrderAct->setEnabled(run->importedOrder.has_value());
     m_chart->setTitle(run->label());
     m_chart->setTimeline(run->timeline);
     m_stats->setRun(run.get());

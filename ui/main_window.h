@@ -26,6 +26,7 @@ class RunController;
 class RunHistoryModel;
 class StatsPanel;
 class StepBar;
+class TraceImporter;
 class TimelineChart;
 
 class MainWindow : public QMainWindow {
@@ -38,6 +39,11 @@ public:
     bool openConfig(const QString& path);
     bool saveConfig(const QString& path);
     bool openTrace(const QString& path);
+    // PipeLab traces or one torch.profiler trace per rank (files or folders): imported in
+    // the background, the run lands in the history and is shown (traceImported). False
+    // when nothing was given.
+    bool openTraces(const QStringList& paths);
+    bool saveImportedOrder(const QString& path);  // the shown import's order as a schedule file
     bool exportCharts(const QString& path, int width = 1600, int height = 1000);
     bool exportTrace(const QString& path);
 
@@ -50,6 +56,7 @@ public:
     RunPtr currentRun() const { return m_current; }
     ExperimentDoc* doc() const { return m_doc; }
     RunController* controller() const { return m_controller; }
+    TraceImporter* traceImporter() const { return m_importer; }
     TimelineChart* chart() const { return m_chart; }
     PartitionEditor* partitionEditor() const { return m_editor; }
     ErrorBanner* banner() const { return m_banner; }
@@ -62,6 +69,7 @@ public:
 
 signals:
     void runDisplayed(const pipelab::ui::RunPtr& run);
+    void traceImported(const pipelab::ui::RunPtr& run);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -69,6 +77,7 @@ protected:
 private:
     void buildActions();
     void buildLayout();
+    void connectTraceImporter();
     void onDocChanged();
     void scheduleRerun();
     void onFinished(quint64 job, const RunOwner& run);
@@ -83,11 +92,13 @@ private:
     void openConfigDialog();
     void saveConfigDialog();
     void openTraceDialog();
+    void saveImportedOrderDialog();
     void exportChartsDialog();
     void exportTraceDialog();
 
     ExperimentDoc* m_doc;
     RunController* m_controller;
+    TraceImporter* m_importer;
     RunHistoryModel* m_history;
     ExperimentPanel* m_panel = nullptr;
     TimelineChart* m_chart = nullptr;
@@ -104,6 +115,7 @@ private:
     QAction* m_runAct = nullptr;
     QAction* m_cancelAct = nullptr;
     QAction* m_darkAct = nullptr;
+    QAction* m_saveOrderAct = nullptr;
     QTimer* m_rerunTimer = nullptr;
     RunPtr m_current;
 };

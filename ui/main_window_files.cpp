@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/schedule.h"
 #include "core/stats.h"
 #include "core/trace_io.h"
 #include "ui/app_settings.h"
@@ -19,6 +20,7 @@
 #include "ui/main_window.h"
 #include "ui/run_history_model.h"
 #include "ui/timeline_chart.h"
+#include "ui/trace_importer.h"
 
 namespace pipelab::ui {
 
@@ -73,6 +75,47 @@ bool MainWindow::openTrace(const QString& path) {
     return true;
 }
 
+bool MainWindow::openTraces(const QStringList& paths) {
+    if (paths.isEmpty()) return false;
+    m_importer->start(paths);
+    statusBar()->showMessage(tr("Reading %n trace file(s)\u2026", nullptr, static_cast<int>(paths.size())));
+    if (paths.size() == 1) addRecent(paths.front());
+    return true;
+}
+
+void MainWindow::connectTraceImporter() {
+    connect(m_importer, &TraceImporter::finished, this, [this](quint64, const RunOwner& run) {
+        const RunPtr stored = m_history->add(run);
+        m_banner->clear();
+        showRun(stored);
+        // The first notes say which step and which schedule; all of them in the tooltip.
+        const QStringList& notes = stored->importNotes;
+        statusBar()->showMessage(tr("Imported %1: %2").arg(stored->source, notes.mid(0, 2).join(QStringLiteral("; "))));
+        statusBar()->setToolTip(notes.join(QLatin1Char('\n')));
+        emit traceImported(stored);
+    });
+    connect(m_importer, &TraceImporter::failed, this, [this](quint64, const QString& message) {
+        m_banner->showError(tr("Cannot open trace: %1").arg(message));
+        statusBar()->showMessage(tr("Import failed"), 5000);
+    });
+}
+
+bool MainWindow::saveImportedOrder(const QString& path) {
+    if (!m_current || !m_current->importedOrder) {
+        m_banner->showError(tr("The shown run is not an imported job: there is no order to save."));
+        return false;
+    }
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
+        m_banner->showError(tr("Cannot save %1: %2").arg(path, f.errorString()));
+        return false;
+    }
+    f.write(QByteArray::fromStdString(schedule_to_json(*m_current->importedOrder).dump(2) + "\n"));
+    f.close();
+    statusBar()->showMessage(tr("Saved the order as %1 (pipelab-cli simulate --schedule-file runs it)").arg(path), 5000);
+    return true;
+}
+
 bool MainWindow::haveRunToExport() {
     if (m_current) return true;
     m_banner->showError(tr("Nothing to export yet: run an experiment first."));
@@ -120,7 +163,7 @@ void MainWindow::rebuildRecentMenu() {
             // Traces and configs are both .json: a trace has "traceEvents".
             QFile f(path);
             const bool isTrace = f.open(QIODevice::ReadOnly) && f.read(1 << 16).contains("\"traceEvents\"");
-            if (isTrace) openTrace(path);
+            if (isTrace) openTraces({path});
             else openConfig(path);
         })->setToolTip(path);
     }
@@ -140,9 +183,17 @@ void MainWindow::saveConfigDialog() {
 }
 
 void MainWindow::openTraceDialog() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open PipeLab Chrome trace"), settings::lastDir.value(),
-                                                      tr("Chrome trace (*.json)"));
-    if (!path.isEmpty()) openTrace(path);
+    // A PipeLab trace, or a torch.profiler trace per rank of one job (select them all).
+    const QStringList paths = QFileDialog::getOpenFileNames(
+        this, tr("Open traces: a PipeLab trace, or one torch.profiler trace per rank"), settings::lastDir.value(),
+        tr("Chrome traces (*.json *.json.gz);;All files (*)"));
+    openTraces(paths);
+}
+
+void MainWindow::saveImportedOrderDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save the imported order as a schedule"),
+                                                      settings::lastDir.value(), tr("Schedule (*.json)"));
+    if (!path.isEmpty()) saveImportedOrder(path);
 }
 
 void MainWindow::exportChartsDialog() {

@@ -3,13 +3,16 @@
 // and what happened (Timeline, Stats). Immutable once delivered; shared by the views and
 // the run history.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 #include "core/backend.h"
 #include "core/run_config.h"
+#include "core/schedule.h"
 #include "core/stats.h"
 #include "core/timeline.h"
 
@@ -27,6 +30,10 @@ struct RunRecord {
     Stats stats;
     std::vector<double> losses;
     double wallMs = 0;         // how long the backend took, GUI-side clock
+    // An imported job (torch.profiler traces): what the importer noted, and the order
+    // every rank ran, which the user can save as a schedule file.
+    QStringList importNotes;
+    std::optional<Schedule> importedOrder;
 
     QString label() const;     // "#3 1f1b p4 m8 · sim", "#4 interleaved p4 m8 v2 · sim"
 };

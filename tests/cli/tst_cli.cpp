@@ -126,6 +126,18 @@ private slots:
         QTest::newRow("model too large") << QStringList{"simulate"}
                                          << R"({"model": {"d_model": 65536, "heads": 1024, "seq_len": 65536, "microbatch_size": 65536}})"
                                          << "would take";
+        QTest::newRow("import without files") << QStringList{"import"} << "" << "import needs trace files";
+        QTest::newRow("import a missing file") << QStringList{"import", "/nonexistent/rank0.json"} << ""
+                                               << "cannot import: no such file or folder: /nonexistent/rank0.json";
+        QTest::newRow("import one rank of two") << QStringList{"import", PIPELAB_KINETO_FIXTURES "/zb_rank0.json.gz"} << ""
+                                                << "no file for rank 1";
+        QTest::newRow("import a config") << QStringList{"import", PIPELAB_SAMPLES "/balanced_1f1b.json"} << ""
+                                         << "holds no pipeline actions";
+        QTest::newRow("import a step it lacks") << QStringList{"import", PIPELAB_KINETO_FIXTURES "/zb_rank0.json.gz",
+                                                               PIPELAB_KINETO_FIXTURES "/zb_rank1.json.gz", "--step", "9"} << ""
+                                                << "step 9";
+        QTest::newRow("positional argument elsewhere") << QStringList{"simulate", "x.json"} << ""
+                                                       << "unexpected argument \"x.json\"";
         QTest::newRow("directory as config") << QStringList{"simulate", "--config", "/tmp"} << "" << "cannot read config file";
     }
     void badInputExits2() {
@@ -196,6 +208,51 @@ private slots:
         const Result bad = run_cli({"run", "--config", cfg.fileName(), "--backend", "cuda"});
         QCOMPARE(bad.code, 2);
         QVERIFY2(bad.err.contains("\"backend\": \"cuda\" is not available"), qPrintable(bad.err));
+    }
+
+    // A PyTorch job's traces: report, Gantt, stats with the import's notes, and the order
+    // as a schedule file that validates and simulates.
+    void importPyTorchTraces() {
+        QTemporaryDir tmp;
+        const QString stats = tmp.filePath("stats.json"), order = tmp.filePath("order.json"), trace = tmp.filePath("t.json.gz");
+        const QString dir = PIPELAB_KINETO_FIXTURES;
+        Result r = run_cli({"import", dir + "/1f1b_rank0.json.gz", dir + "/1f1b_rank1.json.gz", "--stats-json", stats,
+                            "--schedule-out", order, "--trace", trace, "--width", "60"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("order recognised as 1f1b"));
+        QVERIFY(r.out.contains("order inferred"));
+        QVERIFY(r.out.contains("(p-1)/(m+p-1) = 1/5"));  // the bubble beside the formula
+        QVERIFY(r.out.contains("rank 1  |"));
+        const QJsonObject st = read_json(stats);
+        QCOMPARE(st["schedule"].toString(), QString("1f1b"));
+        QCOMPARE(st["backend"].toString(), QString("pytorch"));
+        const QJsonObject imp = st["import"].toObject();
+        QCOMPARE(imp["recognised_schedule"].toString(), QString("1f1b"));
+        QCOMPARE(imp["step"].toInt(), 2);
+        QCOMPARE(imp["inferred"].toBool(), true);
+        QCOMPARE(imp["clock_shift_us"].toArray().size(), 2);
+        r = run_cli({"validate", "--schedule-file", order});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = run_cli({"simulate", "--stages", "2", "--microbatches", "4", "--schedule-file", order, "--no-gantt"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("schedule 1f1b"));
+        // The exported trace opens again as a PipeLab trace.
+        r = run_cli({"import", trace, "--no-gantt"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains("a PipeLab trace"));
+    }
+
+    void importFolderAndStep() {
+        const Result r = run_cli({"import", PIPELAB_KINETO_FIXTURES, "--no-gantt"});
+        QCOMPARE(r.code, 2);  // the folder holds several runs: rank 0 appears more than once
+        QVERIFY2(r.err.contains("appears twice"), qPrintable(r.err));
+        QTemporaryDir tmp;
+        for (const char* f : {"zb_rank0.json.gz", "zb_rank1.json.gz"})
+            QVERIFY(QFile::copy(QString(PIPELAB_KINETO_FIXTURES) + "/" + f, tmp.filePath(f)));
+        const Result ok = run_cli({"import", tmp.path(), "--step", "1", "--no-gantt"});
+        QVERIFY2(ok.code == 0, qPrintable(ok.err));
+        QVERIFY(ok.out.contains("step 1 of 2 rank file(s)"));
+        QVERIFY(ok.out.contains("unknown order") || ok.out.contains("order recognised as"));
     }
 
     void unwritableOutputFailsCleanly() {

@@ -1,0 +1,101 @@
+// Opening a real PyTorch job in the app: two committed rank traces become one run in the
+// history, read off the GUI thread; its order saves as a schedule file; a broken set of
+// files shows the reason in the banner and leaves the window as it was.
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "core/schedule.h"
+#include "core/validate.h"
+#include "ui/error_banner.h"
+#include "ui/main_window.h"
+#include "ui/run_history_model.h"
+#include "ui/trace_importer.h"
+
+using namespace pipelab;
+using namespace pipelab::ui;
+
+namespace {
+const QString kFixtures = QStringLiteral(PIPELAB_KINETO_FIXTURES);
+}
+
+class TstTraceImport : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() {
+        QVERIFY(m_tmp.isValid());
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_tmp.path());
+        QCoreApplication::setOrganizationName(QStringLiteral("PipeLabTests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_trace_import"));
+    }
+
+    void twoRankTracesBecomeOneHistoryRow() {
+        MainWindow w;
+        w.show();
+        const int before = w.history()->count();
+        QSignalSpy imported(&w, &MainWindow::traceImported);
+        QVERIFY(w.openTraces({kFixtures + "/1f1b_rank0.json.gz", kFixtures + "/1f1b_rank1.json.gz"}));
+        // Read in the background: nothing has arrived when openTraces returns.
+        QCOMPARE(w.history()->count(), before);
+        QVERIFY(w.traceImporter()->isBusy());
+        QVERIFY(imported.wait(30000));
+        QCOMPARE(w.history()->count(), before + 1);
+
+        const RunPtr run = w.history()->run(w.history()->count() - 1);
+        QCOMPARE(w.currentRun(), run);
+        const QString label = w.history()->data(w.history()->index(before, RunHistoryModel::Label)).toString();
+        QVERIFY2(label.contains(QStringLiteral("1f1b p2 m4")) && label.contains(QStringLiteral("pytorch")), qPrintable(label));
+        QCOMPARE(run->source, QStringLiteral("1f1b_rank0.json.gz, 1f1b_rank1.json.gz"));
+        QCOMPARE(run->stats.stages, 2);
+        QVERIFY(run->stats.step_time_us > 0);
+        QVERIFY(run->importNotes.join('\n').contains(QStringLiteral("order recognised as 1f1b")));
+        QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("1f1b")));
+
+        // The order the ranks ran saves as a schedule file that loads and validates.
+        const QString path = m_tmp.filePath(QStringLiteral("order.json"));
+        QVERIFY(w.saveImportedOrder(path));
+        std::ifstream in(path.toStdString());
+        const Schedule s = schedule_from_json(nlohmann::json::parse(in));
+        QCOMPARE(s.name, std::string("1f1b"));
+        QVERIFY(!validate_schedule(s));
+    }
+
+    void brokenFilesShowTheReason() {
+        MainWindow w;
+        w.show();
+        const int before = w.history()->count();
+        QSignalSpy failed(w.traceImporter(), &TraceImporter::failed);
+        QVERIFY(w.openTraces({kFixtures + "/zb_rank0.json.gz"}));  // rank 1 is missing
+        QVERIFY(failed.wait(30000));
+        QVERIFY2(w.banner()->message().contains(QStringLiteral("no file for rank 1")), qPrintable(w.banner()->message()));
+        QCOMPARE(w.history()->count(), before);
+        QVERIFY(!w.saveImportedOrder(m_tmp.filePath(QStringLiteral("none.json"))));  // nothing imported to save
+    }
+
+    // A newer request supersedes an older one still being read: only its run arrives.
+    void newerImportWins() {
+        MainWindow w;
+        const int before = w.history()->count();
+        QSignalSpy imported(&w, &MainWindow::traceImported);
+        w.openTraces({kFixtures + "/zb_rank0.json.gz", kFixtures + "/zb_rank1.json.gz"});
+        w.openTraces({kFixtures + "/gpipe_rank0.json.gz", kFixtures + "/gpipe_rank1.json.gz"});
+        QVERIFY(imported.wait(30000));
+        QTest::qWait(200);
+        QCOMPARE(imported.count(), 1);
+        QCOMPARE(w.history()->count(), before + 1);
+        QVERIFY(w.currentRun()->source.startsWith(QStringLiteral("gpipe_rank0")));
+    }
+
+private:
+    QTemporaryDir m_tmp;
+};
+
+QTEST_MAIN(TstTraceImport)
+#include "tst_trace_import.moc"

@@ -1,0 +1,47 @@
+#pragma once
+// Opens traces off the GUI thread: one or several files (a torch.profiler trace per rank,
+// or one PipeLab trace) become one run for the run history. A 100 MB job takes about a
+// second to read, too long for the GUI thread. One worker at a time; a newer request
+// waits for it (only the latest is kept) and the older result is dropped as stale.
+// The destructor joins the worker: reading cannot be interrupted, so closing the window
+// during an import waits for it to end.
+#include <optional>
+#include <thread>
+
+#include <QObject>
+#include <QStringList>
+
+#include "ui/run_record.h"
+
+namespace pipelab::ui {
+
+class TraceImporter : public QObject {
+    Q_OBJECT
+public:
+    explicit TraceImporter(QObject* parent = nullptr);
+    ~TraceImporter() override;
+
+    quint64 start(const QStringList& paths);  // returns the job id
+    bool isBusy() const { return m_workerJob != 0; }
+
+signals:
+    // The record holds the Timeline, its Stats, the import notes and the order.
+    void finished(quint64 job, pipelab::ui::RunOwner run);
+    void failed(quint64 job, const QString& message);
+
+private:
+    struct Request {
+        quint64 id = 0;
+        QStringList paths;
+    };
+    void launch(Request req);
+    void onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error);
+
+    std::thread m_worker;
+    quint64 m_workerJob = 0;
+    std::optional<Request> m_pending;
+    quint64 m_next = 1;
+    quint64 m_current = 0;
+};
+
+}  // namespace pipelab::ui
