@@ -414,7 +414,9 @@ ImportResult import_kineto(const std::vector<KinetoTrace>& traces, const ImportO
     for (const auto& t : traces)
         if (t.pipelab_trace)
             throw ImportError(t.source + " is a PipeLab trace: open it alone (it holds every rank)");
-    return Importer(traces, opt).run();
+    ImportResult res = Importer(traces, opt).run();
+    res.timeline.meta.notes = res.notes;  // so a trace written from it carries them
+    return res;
 }
 
 ImportResult import_trace_files(const std::vector<std::string>& paths, const ImportOptions& opt) {
@@ -439,6 +441,7 @@ ImportResult import_trace_files(const std::vector<std::string>& paths, const Imp
     }
     ImportResult res = import_kineto(traces, opt);
     res.notes.insert(res.notes.end(), skipped.begin(), skipped.end());
+    res.timeline.meta.notes = res.notes;
     return res;
 }
 

@@ -44,6 +44,7 @@ struct RunMeta {
     std::vector<int> chunk_rank;       // chunk -> rank
     std::vector<int> bounds;           // partition: chunk c = layers [bounds[c], bounds[c+1])
     std::vector<std::string> devices;  // per rank: "sim", "cpu thread", "NVIDIA H100", ...
+    std::vector<std::string> notes;    // how the run was obtained (an import's inferences, clock shifts)
     friend bool operator==(const RunMeta&, const RunMeta&) = default;
 };
 

@@ -33,7 +33,7 @@ std::string event_name(const TimelineEvent& e, int chunks_per_rank) {
 json meta_to_json(const RunMeta& m) {
     return {{"schedule", m.schedule},     {"backend", m.backend}, {"stages", m.stages},
             {"microbatches", m.microbatches}, {"chunks", m.chunks}, {"chunk_rank", m.chunk_rank},
-            {"bounds", m.bounds},         {"devices", m.devices}};
+            {"bounds", m.bounds},         {"devices", m.devices}, {"notes", m.notes}};
 }
 }  // namespace
 
@@ -262,6 +262,7 @@ Timeline timeline_from_chrome_trace(const json& trace) {
         read_int_array(meta, "chunk_rank", m.chunk_rank);
         read_int_array(meta, "bounds", m.bounds);
         read_int_array(meta, "devices", m.devices);
+        read_int_array(meta, "notes", m.notes);
     }
     if (m.devices.empty()) {
         // Recover device names from "stage N (device)" process names.

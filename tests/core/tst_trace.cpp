@@ -39,6 +39,8 @@ private slots:
         QFETCH(int, chunks);
         Timeline tl = sample_timeline(ScheduleKind(kind), chunks);
         for (auto& m : tl.memory) m.workspace = 4096 + m.rank;  // real backends fill this one
+        for (auto& m : tl.memory) m.messages = 512 * m.rank;
+        tl.meta.notes = {"clocks agree", "order inferred from \"operators\""};  // imports fill these
         const Timeline back = timeline_from_chrome_trace(json::parse(timeline_to_chrome_trace(tl).dump()));
         QCOMPARE(back.meta, tl.meta);
         QCOMPARE(back.events.size(), tl.events.size());
@@ -55,6 +57,7 @@ private slots:
             QVERIFY(close(back.memory[i].time_us, tl.memory[i].time_us));
             QCOMPARE(back.memory[i].activations, tl.memory[i].activations);
             QCOMPARE(back.memory[i].workspace, tl.memory[i].workspace);
+            QCOMPARE(back.memory[i].messages, tl.memory[i].messages);
             QCOMPARE(back.memory[i].total(), tl.memory[i].total());
         }
     }
