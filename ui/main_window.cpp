@@ -233,6 +233,8 @@ void MainWindow::buildActions() {
     file->addAction(tr("Open &trace(s)\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::openTraceDialog);
     m_saveOrderAct = file->addAction(tr("Save imported &order as schedule\u2026"), this, &MainWindow::saveImportedOrderDialog);
     m_saveOrderAct->setEnabled(false);
+    m_stepAct = file->addAction(tr("Imported &step\u2026"), this, &MainWindow::chooseImportedStepDialog);
+    m_stepAct->setEnabled(false);
     m_recentMenu = file->addMenu(tr("Recent files"));
     rebuildRecentMenu();
     file->addSeparator();
@@ -352,6 +354,7 @@ void MainWindow::showRun(const RunPtr& run) {
     if (!run) return;
     m_current = run;
     m_saveOrderAct->setEnabled(run->importedOrder.has_value());
+    m_stepAct->setEnabled(run->importSteps.size() > 1);
     m_chart->setTitle(run->label());
     m_chart->setTimeline(run->timeline);
     m_stats->setRun(run.get());

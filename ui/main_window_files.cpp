@@ -1,8 +1,11 @@
 // MainWindow: files (configs, traces, exports), recent files and window state.
+#include <algorithm>
+
 #include <QCloseEvent>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QMenu>
 #include <QStatusBar>
 #include <QUndoStack>
@@ -188,6 +191,38 @@ void MainWindow::openTraceDialog() {
         this, tr("Open traces: a PipeLab trace, or one torch.profiler trace per rank"), settings::lastDir.value(),
         tr("Chrome traces (*.json *.json.gz);;All files (*)"));
     openTraces(paths);
+}
+
+bool MainWindow::openImportedStep(long long step) {
+    if (!m_current || m_current->importPaths.isEmpty()) {
+        m_banner->showError(tr("The shown run is not an imported job: there is no other step to read."));
+        return false;
+    }
+    const auto& steps = m_current->importSteps;
+    if (std::find(steps.begin(), steps.end(), step) == steps.end()) {
+        QStringList have;
+        for (long long s : steps) have << QString::number(s);
+        m_banner->showError(tr("The imported job has no step %1 (it has %2).").arg(step).arg(have.join(QStringLiteral(", "))));
+        return false;
+    }
+    m_importer->start(m_current->importPaths, step);
+    statusBar()->showMessage(tr("Reading step %1\u2026").arg(step));
+    return true;
+}
+
+void MainWindow::chooseImportedStepDialog() {
+    if (!m_current || m_current->importSteps.size() < 2) return;
+    QStringList items;
+    int current = 0;
+    for (long long s : m_current->importSteps) {
+        if (s == m_current->importStep) current = static_cast<int>(items.size());
+        items << QString::number(s);
+    }
+    bool ok = false;
+    const QString pick = QInputDialog::getItem(this, tr("Imported step"),
+                                               tr("Training step to show (every rank completed these):"), items,
+                                               current, false, &ok);
+    if (ok) openImportedStep(pick.toLongLong());
 }
 
 void MainWindow::saveImportedOrderDialog() {

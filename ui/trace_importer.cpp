@@ -20,8 +20,8 @@ TraceImporter::~TraceImporter() {
     if (m_worker.joinable()) m_worker.join();
 }
 
-quint64 TraceImporter::start(const QStringList& paths) {
-    Request req{m_next++, paths};
+quint64 TraceImporter::start(const QStringList& paths, std::optional<long long> step) {
+    Request req{m_next++, paths, step};
     m_current = req.id;
     if (m_workerJob != 0) m_pending = std::move(req);
     else launch(std::move(req));
@@ -34,13 +34,18 @@ void TraceImporter::launch(Request req) {
     QPointer<TraceImporter> self(this);
     std::vector<std::string> files;
     for (const QString& p : req.paths) files.push_back(p.toStdString());
-    m_worker = std::thread([self, id = req.id, files = std::move(files), paths = req.paths] {
+    m_worker = std::thread([self, id = req.id, files = std::move(files), paths = req.paths, step = req.step] {
         // Runs on the worker: nothing here touches a QObject except by queued call.
         auto rec = std::make_shared<RunRecord>();
         QString error;
         const auto t0 = std::chrono::steady_clock::now();
         try {
-            ImportResult r = import_trace_files(files);
+            ImportOptions opt;
+            opt.step = step;
+            ImportResult r = import_trace_files(files, opt);
+            rec->importPaths = paths;
+            rec->importSteps = r.steps;
+            rec->importStep = r.step;
             rec->timeline = std::move(r.timeline);
             rec->stats = compute_stats(rec->timeline);
             for (const auto& n : r.notes) rec->importNotes << QString::fromStdString(n);

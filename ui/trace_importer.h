@@ -21,7 +21,9 @@ public:
     explicit TraceImporter(QObject* parent = nullptr);
     ~TraceImporter() override;
 
-    quint64 start(const QStringList& paths);  // returns the job id
+    // Returns the job id. step: the training step to read (nullopt: the last one every
+    // rank completed).
+    quint64 start(const QStringList& paths, std::optional<long long> step = std::nullopt);
     bool isBusy() const { return m_workerJob != 0; }
 
 signals:
@@ -33,6 +35,7 @@ private:
     struct Request {
         quint64 id = 0;
         QStringList paths;
+        std::optional<long long> step;
     };
     void launch(Request req);
     void onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error);

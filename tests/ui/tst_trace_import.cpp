@@ -93,6 +93,34 @@ private slots:
         QVERIFY(w.currentRun()->source.startsWith(QStringLiteral("gpipe_rank0")));
     }
 
+    void anotherStepOfTheSameJob() {
+        MainWindow w;
+        QSignalSpy imported(&w, &MainWindow::traceImported);
+        const QStringList files{kFixtures + "/1f1b_rank0.json.gz", kFixtures + "/1f1b_rank1.json.gz"};
+        QVERIFY(!w.openImportedStep(1));  // nothing imported yet: refused, no crash
+        QVERIFY(w.openTraces(files));
+        QVERIFY(imported.wait(30000));
+        const RunPtr last = w.currentRun();
+        QCOMPARE(last->importSteps, (std::vector<long long>{1, 2}));
+        QCOMPARE(last->importStep, 2LL);  // default: the last step every rank completed
+        QVERIFY(last->label().contains(QStringLiteral("step 2")));
+
+        QVERIFY(!w.openImportedStep(7));  // no such step: the banner names the ones there are
+        QVERIFY(w.findChild<ErrorBanner*>()->message().contains(QStringLiteral("has no step 7 (it has 1, 2)")));
+        QCOMPARE(w.currentRun(), last);
+
+        QVERIFY(w.openImportedStep(1));
+        QVERIFY(imported.wait(30000));
+        const RunPtr first = w.currentRun();
+        QCOMPARE(first->importStep, 1LL);
+        QCOMPARE(first->importPaths, files);
+        QVERIFY(first->label().contains(QStringLiteral("step 1")));
+        // Same job, same order, another step: its own times.
+        QCOMPARE(first->importedOrder->ranks, last->importedOrder->ranks);
+        QVERIFY(first->timeline.events.size() == last->timeline.events.size());
+        QVERIFY(first->stats.step_time_us != last->stats.step_time_us);
+    }
+
 private:
     QTemporaryDir m_tmp;
 };
