@@ -96,7 +96,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_panel, &ExperimentPanel::rerunOnChangeToggled, this, [](bool on) { settings::rerunOnChange.setValue(on); });
     connect(m_controller, &RunController::runningChanged, this, [this](bool running) {
         m_panel->setRunning(running);
-        m_cancelAct->setEnabled(running);
+        m_cancelAct->setEnabled(running || m_importer->isBusy());
     });
     connect(m_controller, &RunController::progress, this,
             [this](quint64, int step, int steps, const QString& status) { m_panel->setProgress(step, steps, status); });
@@ -335,7 +335,11 @@ void MainWindow::run() {
     statusBar()->showMessage(tr("Running\u2026"));
 }
 
-void MainWindow::cancelRun() { m_controller->cancel(); }
+// Esc stops whatever works in the background: a run, or a trace being read.
+void MainWindow::cancelRun() {
+    m_controller->cancel();
+    m_importer->cancel();
+}
 
 void MainWindow::onFinished(quint64, const RunOwner& run) {
     const RunPtr stored = m_history->add(run);  // shares the record: no copy of its events

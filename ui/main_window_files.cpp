@@ -21,6 +21,7 @@
 #include "ui/experiment_doc.h"
 #include "ui/experiment_panel.h"
 #include "ui/main_window.h"
+#include "ui/run_controller.h"
 #include "ui/run_history_model.h"
 #include "ui/timeline_chart.h"
 #include "ui/trace_importer.h"
@@ -81,7 +82,8 @@ bool MainWindow::openTrace(const QString& path) {
 bool MainWindow::openTraces(const QStringList& paths) {
     if (paths.isEmpty()) return false;
     m_importer->start(paths);
-    statusBar()->showMessage(tr("Reading %n trace file(s)\u2026", nullptr, static_cast<int>(paths.size())));
+    m_cancelAct->setEnabled(true);
+    statusBar()->showMessage(tr("Reading %n trace file(s)\u2026 (Esc cancels)", nullptr, static_cast<int>(paths.size())));
     if (paths.size() == 1) addRecent(paths.front());
     return true;
 }
@@ -101,6 +103,13 @@ void MainWindow::connectTraceImporter() {
         m_banner->showError(tr("Cannot open trace: %1").arg(message));
         statusBar()->showMessage(tr("Import failed"), 5000);
     });
+    connect(m_importer, &TraceImporter::cancelled, this,
+            [this](quint64) { statusBar()->showMessage(tr("Import cancelled"), 5000); });
+    // Whichever way an import ends, Cancel stays on only for a run still going.
+    const auto ended = [this] { m_cancelAct->setEnabled(m_controller->isRunning() || m_importer->isBusy()); };
+    connect(m_importer, &TraceImporter::finished, this, ended);
+    connect(m_importer, &TraceImporter::failed, this, ended);
+    connect(m_importer, &TraceImporter::cancelled, this, ended);
 }
 
 bool MainWindow::saveImportedOrder(const QString& path) {
@@ -206,6 +215,7 @@ bool MainWindow::openImportedStep(long long step) {
         return false;
     }
     m_importer->start(m_current->importPaths, step);
+    m_cancelAct->setEnabled(true);
     statusBar()->showMessage(tr("Reading step %1\u2026").arg(step));
     return true;
 }
