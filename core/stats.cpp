@@ -11,7 +11,8 @@ namespace pipelab {
 std::optional<double> bubble_formula(const std::string& schedule, int p, int m, int v) {
     if (p < 1 || m < 1 || v < 1) return std::nullopt;
     if (schedule == "gpipe" || schedule == "1f1b") return double(p - 1) / double(m + p - 1);
-    if (schedule == "interleaved") return double(p - 1) / double(v * m + p - 1);
+    // Megatron's interleaved; PyTorch's rounds (m not a multiple of p) have no closed form.
+    if (schedule == "interleaved" && m % p == 0) return double(p - 1) / double(v * m + p - 1);
     return std::nullopt;
 }
 
@@ -21,15 +22,32 @@ double zero_bubble_formula(int p, int m, double f, double i, double w) {
     return work + bubble > 0 ? bubble / (work + bubble) : 0.0;
 }
 
+double dualpipev_formula(int p, int m, double f, double i, double w) {
+    // DeepSeek's table: (PP/2-1)(F&B + B - 3W) with PP = 2p stages; without overlap
+    // F&B = F + B, and B = I + W, so (p-1)(F + 2I - W) over two chunks' work per rank.
+    const double bubble = std::max(0.0, (p - 1) * (f + 2 * i - w));
+    const double work = 2.0 * m * (f + i + w);
+    return work + bubble > 0 ? bubble / (work + bubble) : 0.0;
+}
+
 namespace {
+bool is_zb_h1_like(const std::string& schedule) {
+    // "zb" is zb-greedy's name in older traces; the greedy reaches ZB-H1's bubble.
+    return schedule == "zb-h1" || schedule == "zb-greedy" || schedule == "zb";
+}
+
 std::string formula_text(const std::string& schedule, int p, int m, int v) {
     const auto s = [](int x) { return std::to_string(x); };
     if (schedule == "gpipe" || schedule == "1f1b")
         return "(p-1)/(m+p-1) = " + s(p - 1) + "/" + s(m + p - 1);
-    if (schedule == "interleaved")
+    if (schedule == "interleaved" && p > 0 && m % p == 0)
         return "(p-1)/(v*m+p-1) = " + s(p - 1) + "/" + s(v * m + p - 1);
-    if (schedule == "zb") return "(p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
-    return "no closed form for " + schedule;
+    if (is_zb_h1_like(schedule))
+        return "ZB-H1's (p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
+    if (schedule == "dualpipev")
+        return "DualPipeV's (p-1)(F&B+B-3W) with F&B = F+B (no overlap): (p-1)(F+2I-W) / (2m(F+I+W) + that), "
+               "F, I, W measured means";
+    return "no closed form for " + schedule + "; simulated";
 }
 }  // namespace
 
@@ -73,7 +91,7 @@ Stats compute_stats(const Timeline& tl) {
         rs.peak_memory_bytes = std::max(rs.peak_memory_bytes, s.total());
     }
 
-    if (st.schedule == "zb") {
+    if (is_zb_h1_like(st.schedule) || st.schedule == "dualpipev") {
         double sum[kNumActionKinds] = {};
         int count[kNumActionKinds] = {};
         for (const auto& e : tl.events) {
@@ -84,8 +102,13 @@ Stats compute_stats(const Timeline& tl) {
             const int c = count[static_cast<int>(k)];
             return c ? sum[static_cast<int>(k)] / c : 0.0;
         };
-        st.bubble_formula = zero_bubble_formula(st.stages, st.microbatches, mean(ActionKind::F),
-                                                 mean(ActionKind::I), mean(ActionKind::W));
+        // DualPipeV runs some full backwards: count each B as an I plus a W.
+        const double f = mean(ActionKind::F), w = mean(ActionKind::W);
+        const int nb = count[static_cast<int>(ActionKind::B)], ni = count[static_cast<int>(ActionKind::I)];
+        const double i_sum = sum[static_cast<int>(ActionKind::I)] + std::max(0.0, sum[static_cast<int>(ActionKind::B)] - nb * w);
+        const double i = ni + nb > 0 ? i_sum / (ni + nb) : 0.0;
+        st.bubble_formula = st.schedule == "dualpipev" ? dualpipev_formula(st.stages, st.microbatches, f, i, w)
+                                                       : zero_bubble_formula(st.stages, st.microbatches, f, i, w);
     }
 
     double idle_total = 0, busy_total = 0, busy_max = 0;

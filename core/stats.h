@@ -43,10 +43,14 @@ struct Stats {
 Stats compute_stats(const Timeline& tl);
 
 // Global idle fraction for a balanced pipeline with free communication:
-// gpipe/1f1b (p-1)/(m+p-1); interleaved (p-1)/(v*m+p-1). Nullopt for other schedules.
+// gpipe/1f1b (p-1)/(m+p-1); interleaved (p-1)/(v*m+p-1) when m % p == 0. Nullopt for the
+// others (zb-h1, zb-greedy and dualpipev get theirs from measured F, I, W in compute_stats).
 std::optional<double> bubble_formula(const std::string& schedule, int p, int m, int v);
 // Zero bubble (ZB-H1's bubble) depends on the split of the backward: per rank the bubble
 // is (p-1)(F+I-W) beside m(F+I+W) of work, with F, I, W the times of one chunk's actions.
 double zero_bubble_formula(int p, int m, double f, double i, double w);
+// DualPipeV's bubble from DeepSeek's table, (p-1)(F&B+B-3W) with no F&B overlap:
+// (p-1)(F+2I-W) beside 2m(F+I+W) of work (two chunks per rank).
+double dualpipev_formula(int p, int m, double f, double i, double w);
 
 }  // namespace pipelab
