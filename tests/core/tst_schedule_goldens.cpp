@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/schedule_gen.h"
+#include "core/schedule_match.h"
 #include "core/validate.h"
 #include "test_util.h"
 
@@ -109,6 +110,27 @@ private slots:
                                  "zb-greedy"})
             QVERIFY2(matched[name] > 10, name.c_str());
         QVERIFY(refused["dualpipev"] > 0 && refused["interleaved"] > 0);
+    }
+
+    // An imported order (a PyTorch trace) is recognised as the kind that generated it, V
+    // placement included, unless an earlier kind generates the very same order.
+    void ordersAreRecognised() {
+        for (int k = 0; k < int(ScheduleKind::NUM_SCHEDULES); ++k)
+            for (int p : {2, 3, 4})
+                for (int m : {4, 8, 12}) {
+                    const auto kind = ScheduleKind(k);
+                    const int v = kind == ScheduleKind::Interleaved ? 2 : default_chunks(kind);
+                    if (check_schedule_spec({kind, p, m, v}, 1 << 20)) continue;
+                    const Schedule s = make_schedule({kind, p, m, v}, 1 << 20);
+                    const auto got = recognise_schedule(s);
+                    QVERIFY(got.has_value());
+                    if (*got != kind) {  // only an identical order from an earlier kind
+                        QVERIFY(int(*got) < k);
+                        QVERIFY(compute_only(make_schedule({*got, p, m, v}, 1 << 20)).ranks == compute_only(s).ranks);
+                    }
+                }
+        const Schedule zbv = make_schedule({ScheduleKind::ZBV, 4, 8, 2}, 8);
+        QCOMPARE(recognise_schedule(zbv), std::optional<ScheduleKind>(ScheduleKind::ZBV));
     }
 };
 
