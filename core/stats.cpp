@@ -22,14 +22,6 @@ double zero_bubble_formula(int p, int m, double f, double i, double w) {
     return work + bubble > 0 ? bubble / (work + bubble) : 0.0;
 }
 
-double dualpipev_formula(int p, int m, double f, double i, double w) {
-    // DeepSeek's table: (PP/2-1)(F&B + B - 3W) with PP = 2p stages; without overlap
-    // F&B = F + B, and B = I + W, so (p-1)(F + 2I - W) over two chunks' work per rank.
-    const double bubble = std::max(0.0, (p - 1) * (f + 2 * i - w));
-    const double work = 2.0 * m * (f + i + w);
-    return work + bubble > 0 ? bubble / (work + bubble) : 0.0;
-}
-
 namespace {
 bool is_zb_h1_like(const std::string& schedule) {
     // "zb" is zb-greedy's name in older traces; the greedy reaches ZB-H1's bubble.
@@ -45,11 +37,20 @@ std::string formula_text(const std::string& schedule, int p, int m, int v) {
     if (is_zb_h1_like(schedule))
         return "ZB-H1's (p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
     if (schedule == "dualpipev")
-        return "DualPipeV's (p-1)(F&B+B-3W) with F&B = F+B (no overlap): (p-1)(F+2I-W) / (2m(F+I+W) + that), "
-               "F, I, W measured means";
+        return "no closed form for dualpipev; simulated (DeepSeek's table: (PP/2-1)(F&B+B-3W), PP = 2p stages, "
+               "F&B an overlapped forward-backward pair; PipeLab does not overlap them)";
     return "no closed form for " + schedule + "; simulated";
 }
 }  // namespace
+
+double span_bubble_rate(const Stats& st) {
+    double busy = 0, span = 0;
+    for (const RankStats& r : st.ranks) {
+        busy += r.busy_us;
+        span = std::max(span, r.compute_span_us);
+    }
+    return span > 0 && !st.ranks.empty() ? std::max(0.0, 1.0 - busy / double(st.ranks.size()) / span) : 0.0;
+}
 
 Stats compute_stats(const Timeline& tl) {
     Stats st;
@@ -70,6 +71,7 @@ Stats compute_stats(const Timeline& tl) {
     const double inf = std::numeric_limits<double>::infinity();
     std::vector<double> first(st.ranks.size(), inf), last(st.ranks.size(), -inf);
     std::vector<int> inflight(st.ranks.size(), 0);
+    std::vector<double> cfirst(st.ranks.size(), inf), clast(st.ranks.size(), -inf);
     for (const auto& e : tl.events) {
         RankStats& rs = st.ranks[static_cast<std::size_t>(e.rank)];
         first[e.rank] = std::min(first[e.rank], e.start_us);
@@ -79,6 +81,8 @@ Stats compute_stats(const Timeline& tl) {
             continue;
         }
         ++rs.compute_actions;
+        cfirst[e.rank] = std::min(cfirst[e.rank], e.start_us);
+        clast[e.rank] = std::max(clast[e.rank], e.end_us);
         rs.busy_us += e.duration_us();
         // Events of a rank are in execution order, so a running count gives the peak.
         int& n = inflight[e.rank];
@@ -91,7 +95,7 @@ Stats compute_stats(const Timeline& tl) {
         rs.peak_memory_bytes = std::max(rs.peak_memory_bytes, s.total());
     }
 
-    if (is_zb_h1_like(st.schedule) || st.schedule == "dualpipev") {
+    if (is_zb_h1_like(st.schedule)) {
         double sum[kNumActionKinds] = {};
         int count[kNumActionKinds] = {};
         for (const auto& e : tl.events) {
@@ -102,13 +106,8 @@ Stats compute_stats(const Timeline& tl) {
             const int c = count[static_cast<int>(k)];
             return c ? sum[static_cast<int>(k)] / c : 0.0;
         };
-        // DualPipeV runs some full backwards: count each B as an I plus a W.
-        const double f = mean(ActionKind::F), w = mean(ActionKind::W);
-        const int nb = count[static_cast<int>(ActionKind::B)], ni = count[static_cast<int>(ActionKind::I)];
-        const double i_sum = sum[static_cast<int>(ActionKind::I)] + std::max(0.0, sum[static_cast<int>(ActionKind::B)] - nb * w);
-        const double i = ni + nb > 0 ? i_sum / (ni + nb) : 0.0;
-        st.bubble_formula = st.schedule == "dualpipev" ? dualpipev_formula(st.stages, st.microbatches, f, i, w)
-                                                       : zero_bubble_formula(st.stages, st.microbatches, f, i, w);
+        st.bubble_formula = zero_bubble_formula(st.stages, st.microbatches, mean(ActionKind::F),
+                                                 mean(ActionKind::I), mean(ActionKind::W));
     }
 
     double idle_total = 0, busy_total = 0, busy_max = 0;
@@ -116,6 +115,7 @@ Stats compute_stats(const Timeline& tl) {
         RankStats& rs = st.ranks[r];
         rs.idle_us = std::max(0.0, st.step_time_us - rs.busy_us);
         rs.bubble_fraction = st.step_time_us > 0 ? rs.idle_us / st.step_time_us : 0.0;
+        if (clast[r] > cfirst[r]) rs.compute_span_us = clast[r] - cfirst[r];
         const double span = last[r] - first[r];
         rs.span_bubble_fraction = span > 0 ? std::max(0.0, 1.0 - rs.busy_us / span) : 0.0;
         idle_total += rs.idle_us;
