@@ -39,6 +39,9 @@ std::string formula_text(const std::string& schedule, int p, int m, int v) {
     if (schedule == "dualpipev")
         return "no closed form for dualpipev; simulated (DeepSeek's table: (PP/2-1)(F&B+B-3W), PP = 2p stages, "
                "F&B an overlapped forward-backward pair; PipeLab does not overlap them)";
+    if (schedule == "zb-h2" || schedule == "zb-v")
+        return "no closed form for " + schedule + " over the step; simulated (the paper's: none within each rank's "
+               "span when F = I = W and m >= 2p; see the span bubble)";
     return "no closed form for " + schedule + "; simulated";
 }
 }  // namespace

@@ -35,6 +35,15 @@ private slots:
         QCOMPARE(run_config_to_json(back).dump(), run_config_to_json(c).dump());
     }
 
+    // V schedules run two chunks per rank: their default when the config omits chunks; an
+    // explicit value is kept (and checked by the plan).
+    void vSchedulesDefaultToTwoChunks() {
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "zb-v"}})").pipeline.chunks, 2);
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "dualpipev", "chunks": 3}})").pipeline.chunks, 3);
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "zb"}})").pipeline.schedule, ScheduleKind::ZeroBubble);
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "zb-h1"}})").pipeline.chunks, 1);
+    }
+
     void errorsNameFieldAndRange_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("message");
