@@ -65,7 +65,9 @@ usage:
   pipelab-cli --help | --version | COMMAND --help
 
 overrides (take precedence over the config file):
-  --schedule gpipe|1f1b|interleaved|zb   --stages P   --microbatches M   --chunks V
+  --schedule NAME   --stages P   --microbatches M   --chunks V
+      NAME: gpipe, 1f1b, interleaved, bfs, interleaved-zb, zb-h1, zb-h2, zb-v, dualpipev,
+      zb-greedy (alias zb); zb-v and dualpipev default to --chunks 2
   --boundaries 3,6,9                  (interior layer cuts, stages*chunks-1 of them)
   --schedule-file FILE                (simulate: run this schedule JSON instead)
 
@@ -350,7 +352,9 @@ int cmd_import(const Args& a) {
         std::cout << "order written to " << a.get("schedule-out") << " (" << r.order.action_count()
                   << " actions; edit it, then: pipelab-cli simulate --stages " << r.timeline.meta.stages
                   << " --microbatches " << r.timeline.meta.microbatches << " --chunks " << r.timeline.meta.chunks
-                  << (r.timeline.meta.chunks > 1 ? " --schedule interleaved" : "") << " --schedule-file "
+                  << (!r.recognised_schedule.empty() ? " --schedule " + r.recognised_schedule
+                      : r.timeline.meta.chunks > 1 ? std::string(" --schedule interleaved") : std::string())
+                  << " --schedule-file "
                   << a.get("schedule-out") << ")\n";
     return kExitOk;
 }
