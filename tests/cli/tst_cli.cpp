@@ -152,9 +152,9 @@ private slots:
         QTest::newRow("out of range") << QStringList{"simulate"} << R"({"pipeline": {"chunks": 0}})"
                                       << "\"pipeline.chunks\": must be >= 1, got 0";
         QTest::newRow("unknown schedule") << QStringList{"simulate"} << R"({"pipeline": {"schedule": "zz"}})"
-                                          << "unknown schedule \"zz\" (allowed: gpipe, 1f1b, interleaved, zb)";
-        QTest::newRow("impossible interleaved") << QStringList{"simulate", "--schedule", "interleaved", "--chunks", "2", "--microbatches", "5"}
-                                                << "" << "interleaved needs a multiple of stages (4), got 5";
+                                          << "unknown schedule \"zz\" (allowed: gpipe, 1f1b, interleaved, zb-greedy, bfs";
+        QTest::newRow("impossible interleaved") << QStringList{"simulate", "--schedule", "interleaved", "--chunks", "2", "--microbatches", "9"}
+                                                << "" << "9 is not a multiple of that; try 8 or 10";
         QTest::newRow("empty stage") << QStringList{"simulate", "--boundaries", "1,1,4"} << ""
                                      << "\"pipeline.boundaries\": chunk 1 is empty";
         QTest::newRow("validate needs file") << QStringList{"validate"} << "" << "validate needs --schedule-file";

@@ -269,7 +269,7 @@ private slots:
         RunConfig bad = w.doc()->config();
         bad.pipeline.schedule = ScheduleKind::Interleaved;
         bad.pipeline.chunks = 2;
-        bad.pipeline.microbatches = 6;
+        bad.pipeline.microbatches = 9;  // 2 rounds (9 / 4 stages) of unequal size
         w.doc()->edit(bad, QStringLiteral("bad"));
         QSignalSpy failed(w.controller(), &RunController::failed);
         w.run();
