@@ -64,6 +64,10 @@ std::vector<int> looped_chunk_ranks(int p, int v) {
     return out;
 }
 
+std::vector<int> chunk_placement(ScheduleKind k, int p, int v) {
+    return v_shaped(k) && v == 2 ? v_chunk_ranks(p) : looped_chunk_ranks(p, v);
+}
+
 std::optional<SpecProblem> check_schedule_spec(const ScheduleSpec& spec, int n_layers) {
     const int p = spec.stages, m = spec.microbatches, v = spec.chunks;
     using P = SpecProblem;

@@ -39,6 +39,9 @@ int default_chunks(ScheduleKind k);
 std::vector<int> v_chunk_ranks(int p);
 // Looped placement (interleaved, bfs, interleaved-zb): chunk c on rank c mod p.
 std::vector<int> looped_chunk_ranks(int p, int v);
+// The placement a kind's generator uses (chunk -> rank), for views that draw a plan
+// before it is generated: V for zb-v/dualpipev with v = 2, else looped.
+std::vector<int> chunk_placement(ScheduleKind k, int p, int v);
 
 struct ScheduleSpec {
     ScheduleKind kind = ScheduleKind::OneFOneB;

@@ -1,5 +1,6 @@
 #pragma once
 // Helpers the schedule generator files share (not part of the public API).
+#include <algorithm>
 #include <string>
 #include <vector>
 

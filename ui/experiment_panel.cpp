@@ -137,11 +137,13 @@ void ExperimentPanel::commit(const QString& what) {
     c.pipeline.microbatches = m_micro->value();
     c.pipeline.chunks = m_chunks->value();
     c.pipeline.schedule = static_cast<ScheduleKind>(m_schedule->currentData().toInt());
-    // Switching to interleaved with v = 1 (or away from it with v > 1) would be an error
-    // at once; adjust v with the schedule. A v typed by hand is left for the run to judge.
+    // Switching to interleaved with v = 1, to a V schedule (v = 2) or to a one-chunk one
+    // with v > 1 would be an error at once; adjust v with the schedule (bfs and
+    // interleaved-zb take any v). A v typed by hand is left for the run to judge.
     if (c.pipeline.schedule != oldSchedule) {
-        if (c.pipeline.schedule == ScheduleKind::Interleaved && c.pipeline.chunks < 2) c.pipeline.chunks = 2;
-        if (c.pipeline.schedule != ScheduleKind::Interleaved) c.pipeline.chunks = 1;
+        const ScheduleKind k = c.pipeline.schedule;
+        if (k == ScheduleKind::Interleaved) c.pipeline.chunks = std::max(c.pipeline.chunks, 2);
+        else if (k != ScheduleKind::LoopedBFS && k != ScheduleKind::InterleavedZB) c.pipeline.chunks = default_chunks(k);
     }
     c.backend = m_backend->currentData(Qt::UserRole).toString().toStdString();
     c.steps = m_steps->value();

@@ -60,6 +60,7 @@ void PartitionEditor::refresh() {
     if (m_measured.size() != m_costs.size()) m_measured.clear();
     m_cuts = m_doc->effectiveCuts();
     m_stages = std::max(cfg.pipeline.stages, 1);
+    m_chunkRank = chunk_placement(cfg.pipeline.schedule, m_stages, std::max(cfg.pipeline.chunks, 1));
     m_selected = std::clamp(m_selected, 0, std::max(0, static_cast<int>(m_cuts.size()) - 1));
     update();
 }
@@ -81,7 +82,11 @@ void PartitionEditor::setSelectedBoundary(int b) {
     update();
 }
 
-int PartitionEditor::stageOfChunk(int chunk) const { return chunk % m_stages; }  // round-robin (v = 1: identity)
+// The schedule's placement: looped (v = 1: identity) or V for zb-v and dualpipev.
+int PartitionEditor::stageOfChunk(int chunk) const {
+    return chunk >= 0 && chunk < static_cast<int>(m_chunkRank.size()) ? m_chunkRank[static_cast<std::size_t>(chunk)]
+                                                                      : chunk % m_stages;
+}
 
 int PartitionEditor::boundaryNear(double x) const {
     const StripGeometry g = geometry();

@@ -70,6 +70,7 @@ private:
     std::vector<double> m_measured;
     std::vector<int> m_cuts;
     int m_stages = 1;
+    std::vector<int> m_chunkRank;  // chunk -> stage, the schedule's placement
     int m_selected = 0;
     int m_dragging = -1;
     int m_dragMergeId = 0;

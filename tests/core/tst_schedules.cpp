@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/partition.h"
+#include "core/recompute.h"
 #include "core/schedule_gen.h"
 #include "core/validate.h"
 #include "test_util.h"
@@ -128,6 +129,10 @@ private slots:
                         const Schedule s = make_schedule({kind, p, m, v}, 64);
                         const auto err = validate_schedule(s);
                         QVERIFY2(!err, err ? err->what().c_str() : "");
+                        if (m <= 12) {  // and with every chunk recomputed
+                            const auto rc = validate_schedule(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)));
+                            QVERIFY2(!rc, rc ? rc->what().c_str() : "");
+                        }
                         ++checked;
                     }
             }

@@ -160,6 +160,21 @@ private slots:
         }
     }
 
+    // Every schedule states its formula, or that it has none and is simulated; the ones
+    // with a value match the simulation at uniform costs.
+    void everyScheduleHasItsFormulaText() {
+        for (int k = 0; k < int(ScheduleKind::NUM_SCHEDULES); ++k) {
+            const auto kind = ScheduleKind(k);
+            const int v = kind == ScheduleKind::Interleaved ? 2 : default_chunks(kind);
+            const Stats st = compute_stats(run_uniform(kind, 4, 8, v, 1, 1, 1));
+            const QString text = QString::fromStdString(st.bubble_formula_text);
+            QVERIFY2(!text.isEmpty() && !text.contains("no closed form for ?"), qPrintable(text));
+            if (st.bubble_formula) QVERIFY2(std::abs(*st.bubble_formula - st.bubble_fraction) < 1e-9, qPrintable(text));
+            else QVERIFY2(text.contains("simulated"), qPrintable(text));
+        }
+        QVERIFY(compute_stats(run_uniform(ScheduleKind::ZBH1, 4, 8, 1, 1, 1, 1)).bubble_formula.has_value());
+    }
+
     void peakInflightMicrobatches() {
         for (int p = 1; p <= 8; ++p)
             for (int m = 1; m <= 16; ++m) {
