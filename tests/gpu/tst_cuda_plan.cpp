@@ -116,7 +116,7 @@ private slots:
         QTest::addColumn<int>("schedule");
         QTest::newRow("gpipe") << int(ScheduleKind::GPipe);
         QTest::newRow("1f1b") << int(ScheduleKind::OneFOneB);
-        QTest::newRow("zb") << int(ScheduleKind::ZeroBubble);
+        QTest::newRow("zb-greedy") << int(ScheduleKind::ZeroBubble);
     }
     void estimate_matches_the_executor() {
 #if PIPELAB_HAVE_CPU_BACKEND
