@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include "core/backend.h"
@@ -127,6 +128,14 @@ std::string machine_name() {
     return out;
 }
 
+int usable_cores() {
+    // The cores this process may run on (taskset, containers), not all the machine has.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 std::string utc_now() {
     const std::time_t t = std::time(nullptr);
     std::tm tm{};
@@ -183,7 +192,7 @@ Profile measure_profile(const RunConfig& cfg_in, const ProfileOptions& opts, Run
 
     Profile p;
     p.machine = machine_name();
-    p.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    p.cores = usable_cores();
     p.backend = cfg.backend;
     p.date = utc_now();
     p.repeats = opts.repeats;

@@ -39,5 +39,6 @@ LinkProfile measure_link(Device& device, const std::vector<std::int64_t>& sizes,
 // "host (cpu model)" of this machine, and the time now as ISO 8601 UTC.
 std::string machine_name();
 std::string utc_now();
+int usable_cores();  // the cores this process may run on
 
 }  // namespace pipelab
