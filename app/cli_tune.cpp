@@ -79,6 +79,8 @@ int cli_profile(const RunConfig& cfg_in, const CliValues& values) {
         std::printf("%s%lld B %.1f us", k ? ", " : "", static_cast<long long>(p.link.samples[k].bytes), p.link.samples[k].us);
     std::printf(")\n");
     save_profile(p, out);
+    if (p.parallel_slots > 0)
+        std::printf("%d threads at once run as %.2f single-thread speeds (parallel_slots)\n", p.cores, p.parallel_slots);
     std::cout << "profile written to " << out << " (" << p.machine << ", " << p.cores << " cores, " << p.date << ")\n";
     return 0;
 }

@@ -139,6 +139,7 @@ json profile_to_json(const Profile& p) {
             {"version", kVersion},
             {"machine", p.machine},
             {"cores", p.cores},
+            {"parallel_slots", p.parallel_slots},
             {"backend", p.backend},
             {"date", p.date},
             {"repeats", p.repeats},
@@ -161,6 +162,12 @@ Profile profile_from_json(const json& j) {
     Profile p;
     p.machine = text(j, "machine", "");
     p.cores = static_cast<int>(integer(j, "cores", "", 1, 1 << 20));
+    if (j.contains("parallel_slots")) {
+        p.parallel_slots = non_negative(j, "parallel_slots", "");
+        if (p.parallel_slots > p.cores)
+            throw ConfigError("parallel_slots", "must be <= cores (" + std::to_string(p.cores) + "), got " +
+                                                    j["parallel_slots"].dump());
+    }
     p.backend = text(j, "backend", "");
     if (p.backend != "cpu" && p.backend != "cuda")
         throw ConfigError("backend", "must be \"cpu\" or \"cuda\", got \"" + p.backend + "\"");
@@ -270,7 +277,8 @@ CostModel apply_profile(const Profile& p, const ModelConfig& model, const CostMo
     if (p.backend == "cpu" && n_ranks > 0) {
         // Every rank is a thread of one process: they share the machine's cores.
         cm.rank_device.assign(static_cast<std::size_t>(n_ranks), 0);
-        cm.device_slots.assign(1, static_cast<double>(p.cores));
+        const double slots = p.parallel_slots >= 1 ? p.parallel_slots : static_cast<double>(p.cores);
+        cm.device_slots.assign(1, slots);
     }
     return cm;
 }

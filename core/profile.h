@@ -6,7 +6,7 @@
 // the FLOP model (apply_profile).
 //
 // JSON:
-// {"format": "pipelab-profile", "version": 1, "machine": "...", "cores": 2,
+// {"format": "pipelab-profile", "version": 1, "machine": "...", "cores": 2, "parallel_slots": 1.8,
 //  "backend": "cpu", "date": "2026-12-03T06:00:00Z", "repeats": 8,
 //  "model": {...the config's model object...},
 //  "layers": [{"name": "embed", "f": {"median_us", "spread_us", "samples"}, "i": {...},
@@ -52,6 +52,9 @@ struct LinkProfile {
 struct Profile {
     std::string machine;
     int cores = 1;
+    // What `cores` threads at once really deliver, in single-thread speeds (measured: a
+    // shared or throttled machine gives less than its cores); 0 = not measured, use cores.
+    double parallel_slots = 0;
     std::string backend;  // "cpu", "cuda"
     std::string date;     // ISO 8601 UTC
     int repeats = 0;      // samples per layer and kind
@@ -74,7 +77,7 @@ std::optional<std::string> profile_mismatch(const Profile& p, const ModelConfig&
 
 // `base` (the FLOP model of the same model: parameters, scratch, message bytes) with every
 // F/I/W time and the link taken from the profile. On the cpu backend the ranks share one
-// device with `cores` slots, as the threads share the cores. Throws ConfigError naming
+// device with `parallel_slots` (else `cores`) slots, as the threads share the cores. Throws ConfigError naming
 // what differs when the profile is of another model.
 CostModel apply_profile(const Profile& p, const ModelConfig& model, const CostModel& base, int n_ranks);
 

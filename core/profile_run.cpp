@@ -1,6 +1,8 @@
 #include "core/profile_run.h"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <condition_variable>
 #include <ctime>
 #include <fstream>
@@ -208,6 +210,41 @@ Profile measure_profile(const RunConfig& cfg_in, const ProfileOptions& opts, Run
         lp.activation_bytes = plan.cost.layers[static_cast<std::size_t>(l)].activation_bytes;
         lp.pending_bytes = plan.cost.layers[static_cast<std::size_t>(l)].pending_bytes;
         p.layers.push_back(std::move(lp));
+    }
+    if (cfg.backend == "cpu" && p.cores > 1 && opts.measure_slots) {
+        // `cores` copies of a short profiling run at once: how much slower each runs than
+        // alone says how many single-thread speeds the machine really gives us.
+        RunConfig small = cfg;
+        const int reps = std::max(2, opts.repeats / 2);
+        small.pipeline.microbatches = reps;
+        small.steps = 2;
+        Plan sp = plan;
+        sp.schedule = profiling_schedule(n, reps);
+        std::vector<double> per_copy(static_cast<std::size_t>(p.cores), 0.0);
+        std::vector<std::exception_ptr> errors(static_cast<std::size_t>(p.cores));
+        std::vector<std::thread> copies;
+        for (int c = 0; c < p.cores; ++c)
+            copies.emplace_back([&, c] {
+                try {
+                    RunControl rc;
+                    const RunResult rr = run_backend(small, sp, rc);
+                    double busy = 0;
+                    for (const TimelineEvent& e : rr.timeline.events)
+                        if (is_compute(e.kind)) busy += e.duration_us();
+                    per_copy[static_cast<std::size_t>(c)] = busy / reps;
+                } catch (...) {
+                    errors[static_cast<std::size_t>(c)] = std::current_exception();
+                }
+            });
+        for (auto& t : copies) t.join();
+        for (auto& e : errors)
+            if (e) std::rethrow_exception(e);
+        double alone = 0;
+        for (const LayerProfile& l : p.layers) alone += l.f.median_us + l.i.median_us + l.w.median_us;
+        const double together = time_stat(per_copy).median_us;
+        if (together > 0)
+            p.parallel_slots = std::clamp(p.cores * alone / together, 1.0, static_cast<double>(p.cores));
+        if (control.on_progress) control.on_progress(cfg.steps, total, "cores measured");
     }
     if (link_device) {
         std::vector<std::int64_t> sizes = opts.link_sizes;

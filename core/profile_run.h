@@ -20,6 +20,8 @@ struct ProfileOptions {
     // Message sizes of the transfer fit (bytes); empty: 4 KiB .. 4x the model's boundary tensor.
     std::vector<std::int64_t> link_sizes;
     int link_round_trips = 40;  // per size
+    // cpu: also run one copy per core at once to measure parallel_slots.
+    bool measure_slots = true;
 };
 
 // The one-rank schedule that times every layer: exposed for tests.

@@ -4,8 +4,10 @@
 // (median of the measured steps after one warm-up) and simulates with the profile's costs,
 // printing measured and predicted step time, bubble, peak memory and the signed error.
 // Asserts nothing.
-//   usage: bench_calibration [--quick] [--config FILE] [--profile FILE] [--steps N]
-//   --quick: a smaller model and m in {4, 8} (a couple of minutes on 2 cores)
+//   usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N]
+//   --quick: a smaller model and m in {4, 8} (a few minutes on 2 cores)
+//   --reprofile: profile again before every (schedule, p) group, for a machine whose load
+//   drifts (a shared one): the profile then describes the machine the runs meet
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -70,17 +72,18 @@ std::vector<NamedCuts> partitions(int n, int k, const std::vector<int>& sample_c
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool quick = false;
+    bool quick = false, reprofile = false;
     std::string config = PIPELAB_SAMPLES_DIR "/imbalanced_heavy_head.json", profile_path;
     int steps = 3;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--quick") quick = true;
+        else if (a == "--reprofile") reprofile = true;
         else if (a == "--config" && i + 1 < argc) config = argv[++i];
         else if (a == "--profile" && i + 1 < argc) profile_path = argv[++i];
         else if (a == "--steps" && i + 1 < argc) steps = std::max(1, std::atoi(argv[++i]));
         else {
-            std::fprintf(stderr, "usage: bench_calibration [--quick] [--config FILE] [--profile FILE] [--steps N]\n");
+            std::fprintf(stderr, "usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N]\n");
             return 2;
         }
     }
@@ -107,9 +110,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_calibration: %s\n", diff->c_str());
         return 2;
     }
-    std::printf("model: vocab %d, d_model %d, %d blocks, microbatch %d x %d; profile: %s, %d cores, link %.1f us + %.2f GB/s\n",
+    std::printf("model: vocab %d, d_model %d, %d blocks, microbatch %d x %d; profile: %s, %d cores (%.2f parallel slots), link %.1f us + %.2f GB/s\n",
                 base.model.vocab, base.model.d_model, base.model.layers, base.model.microbatch_size,
-                base.model.seq_len, prof.machine.c_str(), prof.cores, prof.link.latency_us,
+                base.model.seq_len, prof.machine.c_str(), prof.cores, prof.parallel_slots, prof.link.latency_us,
                 prof.link.bandwidth_bytes_per_us / 1e3);
     std::printf("%-12s %-10s %2s %3s %2s %11s %11s %8s %8s %8s %10s %10s %5s\n", "schedule", "partition", "p", "m", "v",
                 "meas ms", "pred ms", "err %", "bub meas", "bub pred", "peak MiB", "pred MiB", "mem");
@@ -124,6 +127,12 @@ int main(int argc, char** argv) {
         const auto kind = static_cast<ScheduleKind>(k);
         for (int p : {2, 4}) {
             const int v = kind == ScheduleKind::Interleaved ? 2 : 1;
+            if (reprofile) {
+                RunControl control;
+                HostDevice link(2);
+                prof = measure_profile(base, ProfileOptions{}, control, &link);
+                std::printf("(profiled again: parallel_slots %.2f)\n", prof.parallel_slots);
+            }
             for (int m : ms) {
                 if (check_schedule_spec({kind, p, m, v}, n)) continue;
                 for (const NamedCuts& part : partitions(n, p * v, p == 4 && v == 1 ? sample_cuts : std::vector<int>{})) {
