@@ -51,7 +51,13 @@ namespace {
 class Search {
 public:
     Search(const Schedule& s, const CostModel& cost, std::int64_t cap)
-        : m_s(s), m_cost(cost), m_cap(cap), m_n(static_cast<int>(cost.layers.size())) {}
+        : m_s(s), m_cost(cost), m_cap(cap), m_n(static_cast<int>(cost.layers.size())) {
+        if (!cost.rank_device.empty()) {
+            m_own = cost;
+            m_own.rank_device.clear();
+            m_own.device_slots.clear();
+        }
+    }
 
     // Lexicographic key: (does not fit, over-cap bytes or step time).
     struct Key {
@@ -70,12 +76,18 @@ public:
         ++m_r.evaluated;
         const std::int64_t peak = sc.max_peak_bytes();
         const bool over = m_cap > 0 && peak > m_cap;
-        const Key key{over, over ? static_cast<double>(peak) : sc.step_us};
+        // Ranks sharing a device: when the shared device is the bottleneck, many splits
+        // predict the same time; the one that would also be fastest on a device per rank
+        // wins (a small weight, so it only orders near-ties).
+        double value = sc.step_us;
+        if (!m_own.layers.empty() && !over) value += kTieWeight * score_partition(m_s, part, m_own).step_us;
+        const Key key{over, over ? static_cast<double>(peak) : value};
         if (m_r.least_memory.bounds.empty() || peak < m_r.min_cap_bytes) {
             m_r.least_memory = part;
             m_r.min_cap_bytes = peak;
         }
-        if (!over && (!m_r.feasible || sc.step_us < m_r.score.step_us - 1e-9 * sc.step_us)) {
+        if (!over && (!m_r.feasible || value < m_best_value - 1e-9 * value)) {
+            m_best_value = value;
             m_r.feasible = true;
             m_r.best = part;
             m_r.score = sc;
@@ -105,6 +117,9 @@ private:
     int m_n;
     AutoPartitionResult m_r;
     std::map<std::vector<int>, Key> m_seen;
+    CostModel m_own;  // the cost model with a device per rank (empty when it already is)
+    double m_best_value = 0;
+    static constexpr double kTieWeight = 0.02;
 };
 
 void enumerate(Search& search, int k) {

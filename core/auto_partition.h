@@ -4,6 +4,8 @@
 // schedule's own shape all count, not only a balanced sum of layer costs), under a
 // per-rank memory cap (the simulator's peak, which equals the executor's).
 //
+// Where ranks share a device (CPU threads on fewer cores), near-ties of the prediction are
+// ordered by the prediction with a device per rank (2 % weight).
 // Small cases are solved exactly: every contiguous split is simulated when there are at
 // most `max_exhaustive` of them. Larger ones start from several balanced splits and move
 // single cuts (and pairs of neighbouring cuts) while the prediction improves.
