@@ -15,6 +15,7 @@
 
 #include "app/builtin_backends.h"
 #include "app/cli_check.h"
+#include "app/cli_tune.h"
 #include "core/backend.h"
 #include "core/kineto_import.h"
 #include "core/report.h"
@@ -56,6 +57,15 @@ usage:
       (default: the last one every rank completed), the order each rank ran and the
       schedule it matches. --mapping reads other frameworks' event names (see README);
       --schedule-out saves the order as a schedule file to edit and simulate.
+  pipelab-cli profile [--config FILE] [--backend cpu|cuda] [--out profile.json] [--repeats N]
+      Measure every layer's F, I and W time (median and spread over N microbatches),
+      its activation and I->W bytes, and the transfer cost between ranks (latency and
+      bandwidth fitted over a few message sizes) on a real backend; write a profile.
+  pipelab-cli partition [--config FILE] [--profile P] [--schedule S] [overrides]
+                        [--memory-cap 2GiB] [--apply]
+      Find the stage boundaries that minimise the predicted step time of the schedule
+      under a per-rank memory cap; print them with the gain over the balanced default.
+      --apply writes them into the config file.
   pipelab-cli devices
       List the backends (and why one is unavailable) and the CUDA devices.
   pipelab-cli check --backend cuda|cpu [--fixtures DIR]
@@ -70,6 +80,7 @@ overrides (take precedence over the config file):
       zb-greedy (alias zb); zb-v and dualpipev default to --chunks 2
   --boundaries 3,6,9                  (interior layer cuts, stages*chunks-1 of them)
   --schedule-file FILE                (simulate: run this schedule JSON instead)
+  --profile FILE                      (simulate, partition: costs from a measured profile)
 
 outputs:
   --trace OUT.json       Chrome trace (open in https://ui.perfetto.dev)
@@ -124,18 +135,21 @@ struct Args {
 
 const std::map<std::string, std::vector<std::string>> kFlags = {
     {"simulate", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries",
-                  "schedule-file", "trace", "stats-json", "width"}},
+                  "schedule-file", "profile", "trace", "stats-json", "width"}},
     {"run", {"config", "backend", "steps", "schedule", "stages", "microbatches", "chunks", "boundaries",
              "trace", "stats-json", "width"}},
     {"schedule", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "out"}},
     {"validate", {"schedule-file"}},
     {"import", {"step", "mapping", "schedule-out", "trace", "stats-json", "width"}},
     {"devices", {}},
+    {"profile", {"config", "backend", "out", "repeats"}},
+    {"partition", {"config", "profile", "schedule", "stages", "microbatches", "chunks", "memory-cap"}},
 };
 
 Args parse_args(int argc, char** argv) {
     Args a;
-    if (argc < 2) throw UsageError("missing command (simulate, run, schedule, validate, import or devices)");
+    if (argc < 2)
+        throw UsageError("missing command (simulate, run, schedule, validate, import, profile, partition or devices)");
     a.command = argv[1];
     const auto flags = kFlags.find(a.command);
     if (flags == kFlags.end()) throw UsageError("unknown command \"" + a.command + "\"");
@@ -143,6 +157,10 @@ Args parse_args(int argc, char** argv) {
         std::string arg = argv[i];
         if (arg == "--no-gantt" && (a.command == "simulate" || a.command == "run" || a.command == "import")) {
             a.no_gantt = true;
+            continue;
+        }
+        if (arg == "--apply" && a.command == "partition") {
+            a.values["apply"] = "1";
             continue;
         }
         if (arg.rfind("--", 0) != 0) {
@@ -271,7 +289,7 @@ int cmd_simulate(const Args& a) {
     gantt_width(a);  // bad flags fail before any work or output
     RunConfig cfg = config_from_args(a);
     cfg.backend = "sim";
-    Plan plan = make_plan(cfg);
+    Plan plan = a.has("profile") ? calibrated_plan(cfg, a.get("profile")) : make_plan(cfg);
     if (a.has("schedule-file")) {
         plan.schedule = load_schedule(a.get("schedule-file"));
         if (auto err = validate_schedule(plan.schedule))
@@ -283,6 +301,8 @@ int cmd_simulate(const Args& a) {
                                   std::to_string(plan.partition.n_chunks()));
         // The textbook formula only describes the generator's own order.
         if (!(plan.schedule.ranks == make_plan(cfg).schedule.ranks)) plan.schedule.name = "custom";
+        if (!plan.cost.rank_device.empty())  // device sharing follows the file's ranks
+            plan.cost.rank_device.assign(static_cast<std::size_t>(plan.schedule.n_ranks), 0);
     }
     return report_run(a, simulate(plan.schedule, plan.partition, plan.cost), {});
 }
@@ -302,7 +322,7 @@ int cmd_run(const Args& a) {
         std::snprintf(buf, sizeof buf, "%.4f -> %.4f", r.losses.front(), r.losses.back());
         std::cout << "loss " << buf << " over " << r.losses.size() << " step(s); last step:\n";
     }
-    return report_run(a, r.timeline, r.losses);
+    return report_run(a, r.timeline, r.losses, json{{"step_times_us", r.step_times_us}});
 }
 
 int cmd_schedule(const Args& a) {
@@ -425,6 +445,8 @@ int main(int argc, char** argv) {
         if (a.command == "devices") return cmd_devices();
         if (a.command == "schedule") return cmd_schedule(a);
         if (a.command == "import") return cmd_import(a);
+        if (a.command == "profile") return cli_profile(config_from_args(a), a.values);
+        if (a.command == "partition") return cli_partition(config_from_args(a), a.values);
         return cmd_validate(a);
     } catch (const UsageError& e) {
         std::cerr << "pipelab-cli: " << e.what() << "\n(see pipelab-cli --help)\n";

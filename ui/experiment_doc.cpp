@@ -28,6 +28,15 @@ void ExperimentDoc::apply(const RunConfig& cfg) {
     emit changed();
 }
 
+std::shared_ptr<const Profile> ExperimentDoc::matchingProfile() const {
+    return m_profile && !profile_mismatch(*m_profile, m_cfg.model) ? m_profile : nullptr;
+}
+
+void ExperimentDoc::setProfile(std::shared_ptr<const Profile> profile) {
+    m_profile = std::move(profile);
+    emit profileChanged();
+}
+
 std::vector<Layer> ExperimentDoc::layers() const { return build_layers(m_cfg.model); }
 
 std::vector<double> ExperimentDoc::layerCostsUs() const {

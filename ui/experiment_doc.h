@@ -4,11 +4,14 @@
 // (STYLE "Undo and settings", Tiled). Derived data the editor needs before any run (the
 // layers, their analytic costs, the effective partition) is computed here from the
 // config, cheaply: no engine work.
+#include <memory>
+
 #include <QObject>
 #include <QString>
 #include <QUndoCommand>
 #include <QUndoStack>
 
+#include "core/profile.h"
 #include "core/run_config.h"
 
 namespace pipelab::ui {
@@ -41,14 +44,23 @@ public:
 
     static bool sameConfig(const RunConfig& a, const RunConfig& b);
 
+    // The measured profile kept with the experiment (not part of the undo history): the
+    // simulator takes its costs from it while it matches the model. Null when none.
+    std::shared_ptr<const Profile> profile() const { return m_profile; }
+    // The profile when it was measured on the document's model, else null.
+    std::shared_ptr<const Profile> matchingProfile() const;
+    void setProfile(std::shared_ptr<const Profile> profile);
+
 signals:
     void changed();
+    void profileChanged();
 
 private:
     RunConfig m_cfg;
     QUndoStack m_undo;
     QString m_path;
     int m_lastMergeId = 0;
+    std::shared_ptr<const Profile> m_profile;
 };
 
 class SetConfigCommand : public QUndoCommand {

@@ -23,6 +23,7 @@
 #include <QVBoxLayout>
 
 #include "ui/app_settings.h"
+#include "ui/auto_partition_job.h"
 #include "ui/compare_view.h"
 #include "ui/error_banner.h"
 #include "ui/experiment_doc.h"
@@ -255,6 +256,7 @@ void MainWindow::buildActions() {
     m_runAct = runMenu->addAction(tr("&Run"), QKeySequence(tr("Ctrl+R")), this, &MainWindow::run);
     m_cancelAct = runMenu->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelRun);
     m_cancelAct->setEnabled(false);
+    buildCalibrationActions(runMenu);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Reset zoom"), QKeySequence(tr("Ctrl+0")), this, [this] { m_chart->resetZoom(); });
@@ -310,7 +312,11 @@ void MainWindow::updateMeasuredCosts() {
     const bool matches = m_current && m_current->hasConfig &&
                          sameModel(m_current->config.model, m_doc->config().model) &&
                          m_current->partition.cuts() == m_doc->effectiveCuts();
-    m_editor->setMeasuredCosts(matches ? measuredLayerCosts(*m_current) : std::vector<double>{});
+    std::vector<double> measured = matches ? measuredLayerCosts(*m_current) : std::vector<double>{};
+    if (measured.empty())
+        if (const auto prof = m_doc->matchingProfile())  // a profile measured every layer
+            for (const LayerProfile& l : prof->layers) measured.push_back(l.f.median_us + l.i.median_us + l.w.median_us);
+    m_editor->setMeasuredCosts(measured);
     updateEditorTitle();
 }
 

@@ -3,6 +3,9 @@
 // step-through bar, the compare tab, the partition editor (bottom), statistics and run
 // history (right), and the non-modal error banner. File operations are public methods
 // taking paths (menus only add the file dialogs), so tests drive them without dialogs.
+#include <memory>
+#include <vector>
+
 #include <QMainWindow>
 
 #include "ui/run_record.h"
@@ -28,6 +31,8 @@ class StatsPanel;
 class StepBar;
 class TraceImporter;
 class TimelineChart;
+class ProfileRunner;
+struct AutoPartitionJob;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -56,11 +61,22 @@ public:
     void showRun(const RunPtr& run);
     void compareRuns(int rowA, int rowB);
     void setDarkPalette(bool dark);
+    // Calibration (main_window_calib.cpp). Profile the experiment on its backend (cpu
+    // when it is the simulator) in the background; the profile stays with the experiment
+    // (saved beside its config as NAME.profile.json) and the simulator uses its costs.
+    void profileExperiment();
+    // The shown real run beside the calibrated simulator's prediction of it, on the
+    // Compare tab. False (with a banner) without a real run or a matching profile.
+    bool compareWithPrediction();
+    // The boundaries with the shortest predicted step time, found in the background and
+    // applied as one undo step, then rerun as after a drag.
+    void autoPartition();
 
     RunPtr currentRun() const { return m_current; }
     ExperimentDoc* doc() const { return m_doc; }
     RunController* controller() const { return m_controller; }
     TraceImporter* traceImporter() const { return m_importer; }
+    ProfileRunner* profiler() const { return m_profiler; }
     TimelineChart* chart() const { return m_chart; }
     PartitionEditor* partitionEditor() const { return m_editor; }
     ErrorBanner* banner() const { return m_banner; }
@@ -92,6 +108,10 @@ private:
     void updateTitle();
     void updateEditorTitle();
     void updateMeasuredCosts();  // the shown run's measured costs, if it matches the document
+    void buildCalibrationActions(QMenu* runMenu);
+    void loadProfileBeside(const QString& configPath);
+    void saveProfileBeside(const QString& configPath);
+    void onAutoPartitionFound(quint64 job, const std::vector<int>& cuts, const QString& summary);
     // Menu entry points: a file dialog, then the method above.
     void openConfigDialog();
     void saveConfigDialog();
@@ -124,6 +144,11 @@ private:
     QAction* m_stepAct = nullptr;
     QTimer* m_rerunTimer = nullptr;
     RunPtr m_current;
+    ProfileRunner* m_profiler = nullptr;
+    QAction* m_compareCalibAct = nullptr;
+    RunPtr m_predictionOf;  // the real run whose calibrated prediction is being simulated
+    std::unique_ptr<AutoPartitionJob> m_autoJob;
+    quint64 m_autoJobs = 0;
 };
 
 // Per-layer cost (F + B, us per microbatch) as measured by a real run: each chunk's

@@ -38,6 +38,7 @@ bool MainWindow::openConfig(const QString& path) {
         return false;
     }
     m_doc->setFilePath(path);
+    loadProfileBeside(path);  // before the rerun, so that it already uses the profile
     m_doc->reset(cfg);  // signals changed(): reruns when "rerun on change" is on
     m_banner->clear();
     addRecent(path);
@@ -54,6 +55,7 @@ bool MainWindow::saveConfig(const QString& path) {
     }
     f.write(QByteArray::fromStdString(run_config_to_json(m_doc->config()).dump(2) + "\n"));
     f.close();
+    saveProfileBeside(path);  // the profile stays with the experiment
     m_doc->setFilePath(path);
     m_doc->undoStack()->setClean();
     addRecent(path);

@@ -7,6 +7,8 @@
 #include <QMouseEvent>
 #include <QHelpEvent>
 #include <QPainter>
+#include <QResizeEvent>
+#include <QToolButton>
 #include <QToolTip>
 
 #include "ui/experiment_doc.h"
@@ -36,7 +38,20 @@ PartitionEditor::PartitionEditor(ExperimentDoc* doc, QWidget* parent) : QWidget(
     setToolTip(tr("Drag a boundary to move layers between stages.\n"
                   "Keyboard: Up/Down pick a boundary, Left/Right move it."));
     connect(doc, &ExperimentDoc::changed, this, &PartitionEditor::refresh);
+    m_autoBtn = new QToolButton(this);
+    m_autoBtn->setText(tr("Auto"));
+    m_autoBtn->setObjectName(QStringLiteral("autoPartitionButton"));
+    m_autoBtn->setToolTip(tr("Find the boundaries with the shortest predicted step time for this schedule "
+                             "(measured costs when a profile exists); one undo step"));
+    m_autoBtn->setFocusPolicy(Qt::NoFocus);
+    connect(m_autoBtn, &QToolButton::clicked, this, &PartitionEditor::autoRequested);
     refresh();
+}
+
+void PartitionEditor::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    const QSize hint = m_autoBtn->sizeHint();
+    m_autoBtn->setGeometry(width() - hint.width() - 2, 0, hint.width(), std::min(hint.height(), kHeaderH));
 }
 
 void PartitionEditor::setMeasuredCosts(const std::vector<double>& costsUs) {
@@ -193,7 +208,17 @@ void PartitionEditor::paintEvent(QPaintEvent*) {
     const StripGeometry g = geometry();
     const int top = kHeaderH, bottom = height() - kLabelH;
     const std::vector<double>& costs = m_measured.empty() ? m_costs : m_measured;
-    const double maxCost = std::max(1e-9, *std::max_element(costs.begin(), costs.end()));
+    // Over measured bars, the cost model's per layer as an outline, scaled to the same
+    // total: where the two disagree the model misjudges that layer.
+    std::vector<double> model;
+    if (!m_measured.empty()) {
+        double sumMeasured = 0, sumModel = 0;
+        for (double c : m_measured) sumMeasured += c;
+        for (double c : m_costs) sumModel += c;
+        for (double c : m_costs) model.push_back(sumModel > 0 ? c * sumMeasured / sumModel : 0.0);
+    }
+    double maxCost = std::max(1e-9, *std::max_element(costs.begin(), costs.end()));
+    if (!model.empty()) maxCost = std::max(maxCost, *std::max_element(model.begin(), model.end()));
     const QFontMetrics fm(font());
     const bool dark = isDark(pal.color(QPalette::Base));
 
@@ -231,6 +256,13 @@ void PartitionEditor::paintEvent(QPaintEvent*) {
             const double x = g.cutToX(l);
             const double h = (bottom - top - 6) * costs[static_cast<std::size_t>(l)] / maxCost;
             p.fillRect(QRectF(x + g.cellWidth() * 0.15, bottom - 3 - h, g.cellWidth() * 0.7, h), col);
+            if (!model.empty()) {
+                const double hm = (bottom - top - 6) * model[static_cast<std::size_t>(l)] / maxCost;
+                p.setPen(QPen(pal.color(QPalette::Text), 1, Qt::DashLine));
+                p.setBrush(Qt::NoBrush);
+                p.drawRect(QRectF(x + g.cellWidth() * 0.1, bottom - 3 - hm, g.cellWidth() * 0.8, hm));
+                p.setPen(pal.color(QPalette::Text));
+            }
             if (fm.horizontalAdvance(m_names[static_cast<std::size_t>(l)]) < g.cellWidth())
                 p.drawText(QRectF(x, bottom, g.cellWidth(), kLabelH), Qt::AlignCenter, m_names[static_cast<std::size_t>(l)]);
         }

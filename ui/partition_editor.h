@@ -9,6 +9,8 @@
 
 #include <QWidget>
 
+class QToolButton;
+
 #include "core/model.h"
 
 namespace pipelab::ui {
@@ -47,8 +49,13 @@ public:
     QSize sizeHint() const override { return {800, 150}; }
     QSize minimumSizeHint() const override { return {300, 110}; }
 
+    QToolButton* autoButton() const { return m_autoBtn; }
+
 signals:
     void editFinished();
+    // The Auto button: the window finds the boundaries that minimise the predicted step
+    // time and applies them as one undo step.
+    void autoRequested();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -57,6 +64,7 @@ protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     bool event(QEvent* event) override;  // per-layer tooltips
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     int boundaryNear(double x) const;
@@ -74,6 +82,7 @@ private:
     int m_selected = 0;
     int m_dragging = -1;
     int m_dragMergeId = 0;
+    QToolButton* m_autoBtn = nullptr;
 };
 
 }  // namespace pipelab::ui

@@ -46,7 +46,7 @@ void RunController::setRunning(bool running) {
 }
 
 quint64 RunController::start(const RunConfig& cfg) {
-    Request req{m_next++, cfg};
+    Request req{m_next++, cfg, m_profile};
     m_current = req.id;
     setRunning(true);
     emit started(req.id);
@@ -85,7 +85,8 @@ void RunController::launch(Request req) {
             },
             Qt::QueuedConnection);
     };
-    m_worker = std::thread([self, control = m_control, id, cfg = std::move(req.cfg), live = m_live, peak = m_peak] {
+    m_worker = std::thread([self, control = m_control, id, cfg = std::move(req.cfg), profile = std::move(req.profile),
+                            live = m_live, peak = m_peak] {
         // Runs on the worker: nothing here touches a QObject except by queued call.
         const int alive = ++*live;
         for (int seen = peak->load(); alive > seen && !peak->compare_exchange_weak(seen, alive);) {}
@@ -98,6 +99,8 @@ void RunController::launch(Request req) {
         const auto t0 = std::chrono::steady_clock::now();
         try {
             Plan plan = make_plan(cfg);
+            if (cfg.backend == "sim" && profile && !profile_mismatch(*profile, cfg.model))
+                plan.cost = apply_profile(*profile, cfg.model, plan.cost, plan.schedule.n_ranks);
             RunResult result = run_backend(cfg, plan, *control);
             rec->layers = std::move(plan.layers);
             rec->cost = std::move(plan.cost);

@@ -17,6 +17,7 @@
 
 #include <QObject>
 
+#include "core/profile.h"
 #include "core/run_config.h"
 #include "core/run_control.h"
 #include "ui/run_record.h"
@@ -30,6 +31,8 @@ public:
     ~RunController() override;
 
     quint64 start(const RunConfig& cfg);  // returns the job id
+    // Simulated runs take their costs from this profile while it matches the model.
+    void setProfile(std::shared_ptr<const Profile> profile) { m_profile = std::move(profile); }
     void cancel();                        // the current job, running or queued
     bool isRunning() const { return m_running; }
     quint64 currentJob() const { return m_current; }
@@ -52,6 +55,7 @@ private:
     struct Request {
         quint64 id = 0;
         RunConfig cfg;
+        std::shared_ptr<const Profile> profile;
     };
     void launch(Request req);
     void onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error, bool wasCancelled);
@@ -63,6 +67,7 @@ private:
     std::optional<Request> m_pending;          // the latest request waiting for the worker
     std::shared_ptr<std::atomic<int>> m_live = std::make_shared<std::atomic<int>>(0);
     std::shared_ptr<std::atomic<int>> m_peak = std::make_shared<std::atomic<int>>(0);
+    std::shared_ptr<const Profile> m_profile;
     quint64 m_next = 1;
     quint64 m_current = 0;
     bool m_running = false;

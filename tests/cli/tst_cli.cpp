@@ -242,6 +242,8 @@ private slots:
         const QJsonObject st = read_json(stats);
         QCOMPARE(st["backend"].toString(), QString("cpu"));
         QCOMPARE(st["losses"].toArray().size(), 3);
+        QCOMPARE(st["step_times_us"].toArray().size(), 3);
+        QVERIFY(st["step_times_us"].toArray()[2].toDouble() > 0);
         QVERIFY(st["loss"].toDouble() > 0);
         QCOMPARE(st["ranks"].toArray().size(), 2);
         QVERIFY(read_json(trace)["traceEvents"].toArray().size() > 0);
@@ -249,6 +251,50 @@ private slots:
         const Result bad = run_cli({"run", "--config", cfg.fileName(), "--backend", "cuda"});
         QCOMPARE(bad.code, 2);
         QVERIFY2(bad.err.contains("\"backend\": \"cuda\" is not available"), qPrintable(bad.err));
+    }
+
+    // profile -> simulate --profile -> partition --apply, and what they refuse.
+    void profileAndAutoPartition() {
+        QTemporaryDir tmp;
+        const QString cfgPath = tmp.filePath("tiny.json");
+        QFile cfg(cfgPath);
+        QVERIFY(cfg.open(QIODevice::WriteOnly));
+        cfg.write(R"({"model": {"vocab": 512, "d_model": 32, "heads": 2, "layers": 4, "d_ff": 64,
+                      "seq_len": 16, "microbatch_size": 2},
+                     "pipeline": {"stages": 2, "microbatches": 4}, "backend": "cpu", "steps": 3, "seed": 7})");
+        cfg.close();
+        const QString prof = tmp.filePath("tiny.profile.json");
+        const Result p = run_cli({"profile", "--config", cfgPath, "--repeats", "3", "--out", prof});
+        QVERIFY2(p.code == 0, qPrintable(p.err));
+        QVERIFY(p.out.contains("head"));
+        const QJsonObject pj = read_json(prof);
+        QCOMPARE(pj["layers"].toArray().size(), 6);
+        QCOMPARE(pj["backend"].toString(), QString("cpu"));
+        QVERIFY(pj["layers"].toArray()[5].toObject()["f"].toObject()["median_us"].toDouble() > 0);
+
+        const Result s = run_cli({"simulate", "--config", cfgPath, "--profile", prof, "--no-gantt"});
+        QVERIFY2(s.code == 0, qPrintable(s.err));
+        // Another model: refused, naming what differs.
+        const Result other = run_cli({"simulate", "--profile", prof, "--no-gantt"});
+        QCOMPARE(other.code, 2);
+        QVERIFY2(other.err.contains("model.vocab: profile 512, config 256"), qPrintable(other.err));
+
+        const Result a = run_cli({"partition", "--config", cfgPath, "--profile", prof, "--apply"});
+        QVERIFY2(a.code == 0, qPrintable(a.err));
+        QVERIFY(a.out.contains("gain over the balanced default"));
+        const QJsonObject applied = read_json(cfgPath);
+        QCOMPARE(applied["pipeline"].toObject()["boundaries"].toArray().size(), 1);
+        QCOMPARE(applied["seed"].toInt(), 7);  // the rest of the file kept
+        QCOMPARE(applied["steps"].toInt(), 3);
+
+        const Result cap = run_cli({"partition", "--config", cfgPath, "--memory-cap", "1KiB"});
+        QCOMPARE(cap.code, 2);
+        QVERIFY2(cap.err.contains("rank") && cap.err.contains("smallest cap that works"), qPrintable(cap.err));
+        const Result badCap = run_cli({"partition", "--config", cfgPath, "--memory-cap", "2 parsecs"});
+        QCOMPARE(badCap.code, 2);
+        QVERIFY(badCap.err.contains("--memory-cap"));
+        const Result simProfile = run_cli({"profile", "--config", cfgPath, "--backend", "sim", "--repeats", "2", "--out", tmp.filePath("p2.json")});
+        QCOMPARE(simProfile.code, 0);  // sim means: measure on cpu
     }
 
     // A PyTorch job's traces: report, Gantt, stats with the import's notes, and the order

@@ -12,6 +12,7 @@
              one rank per file and both ranks of a job joined by a form feed (0x0c), as
              fuzz_kineto reads them
   mapping/   event-mapping files
+  profile/   profiles written by `pipelab-cli profile` (a tiny model) and near-misses
 Seeds whose names start with "regress-" are inputs that once broke a parser: keep them.
 """
 import glob
@@ -110,11 +111,38 @@ def mappings():
     write("mapping", "bad-regex.json", json.dumps({"actions": [{"pattern": "(fwd[", "kind": "F"}]}))
 
 
+def profiles(cli):
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "tiny.json")
+        with open(cfg, "w") as f:
+            json.dump({"model": {"vocab": 32, "d_model": 16, "heads": 2, "layers": 2, "d_ff": 32,
+                                 "seq_len": 8, "microbatch_size": 2}}, f)
+        out = os.path.join(tmp, "profile.json")
+        subprocess.run([cli, "profile", "--config", cfg, "--backend", "cpu", "--repeats", "3", "--out", out],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            prof = json.load(f)
+    prof["machine"] = "seed"
+    write("profile", "tiny.json", json.dumps(prof))
+    near = json.loads(json.dumps(prof))
+    near["layers"][1]["f"]["median_us"] = 0
+    write("profile", "near-miss-zero-time.json", json.dumps(near))
+    near = json.loads(json.dumps(prof))
+    near["layers"][2]["w"]["median_us"] = None  # what a NaN becomes in JSON
+    write("profile", "near-miss-nan.json", json.dumps(near))
+    near = json.loads(json.dumps(prof))
+    near["layers"].pop()
+    write("profile", "near-miss-layer-count.json", json.dumps(near))
+    near = json.loads(json.dumps(prof))
+    near["parallel_slots"] = 99
+    write("profile", "near-miss-slots.json", json.dumps(near))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_seeds.py PATH/TO/pipelab-cli")
     cli = os.path.abspath(sys.argv[1])
-    for target in ["config", "schedule", "trace", "kineto", "mapping"]:
+    for target in ["config", "schedule", "trace", "kineto", "mapping", "profile"]:
         d = os.path.join(CORPUS, target)
         os.makedirs(d, exist_ok=True)
         for f in os.listdir(d):
@@ -125,6 +153,7 @@ def main():
     traces(cli)
     kineto()
     mappings()
+    profiles(cli)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 #include <QUndoStack>
 
 #include "core/backend.h"
@@ -26,6 +27,7 @@
 #include "ui/gantt_plottable.h"
 #include "ui/main_window.h"
 #include "ui/partition_editor.h"
+#include "ui/profile_runner.h"
 #include "ui/run_controller.h"
 #include "ui/run_history_model.h"
 #include "ui/stats_panel.h"
@@ -307,6 +309,56 @@ private slots:
         w.compareRuns(0, 2);
         QCOMPARE(w.compareView()->chartA()->timeRange(), w.compareView()->chartB()->timeRange());
         QVERIFY(w.compareView()->chartB()->timeRange().upper >= w.history()->run(0)->stats.step_time_us / 1000.0);
+    }
+
+    // Profile from the Run menu (kept beside the config), a real run beside its calibrated
+    // prediction in one call, the Auto button as one undo step, and profiling cancelled.
+    void calibrationProfileCompareAndAuto() {
+        if (!haveCpuBackend()) QSKIP("CPU backend not built");
+        QTemporaryDir tmp;
+        MainWindow w;
+        w.show();
+        RunConfig c = cpuConfig(1);
+        w.doc()->reset(c);
+        w.doc()->setFilePath(tmp.filePath(QStringLiteral("exp.json")));
+        QVERIFY(!w.compareWithPrediction());  // no real run yet: refused with a banner
+        QVERIFY(!w.banner()->isHidden());
+
+        QSignalSpy profiled(w.profiler(), &ProfileRunner::finished);
+        w.profileExperiment();
+        QVERIFY(w.profiler()->isRunning());
+        QVERIFY(profiled.wait(60000));
+        QVERIFY(w.doc()->matchingProfile());
+        QVERIFY(QFile::exists(tmp.filePath(QStringLiteral("exp.profile.json"))));
+        QVERIFY(w.partitionEditor()->showsMeasured());  // the profile's per-layer costs
+
+        const RunPtr real = waitForRun(w);
+        QVERIFY(real);
+        QCOMPARE(real->timeline.meta.backend, std::string("cpu"));
+        QSignalSpy shown(&w, &MainWindow::runDisplayed);
+        QVERIFY(w.compareWithPrediction());
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(w.currentRun()->timeline.meta.backend, std::string("sim"));
+        QCOMPARE(w.tabs()->currentWidget(), w.compareView());
+        QCOMPARE(w.history()->run(w.history()->rowCount() - 1), w.currentRun());
+        // The prediction simulated the real run's partition with the profile's costs.
+        QCOMPARE(w.currentRun()->partition.bounds, real->partition.bounds);
+        QCOMPARE(w.currentRun()->cost.layers[1].fwd_us, w.doc()->profile()->layers[1].f.median_us);
+
+        const int undoBefore = w.doc()->undoStack()->count();
+        w.partitionEditor()->autoButton()->click();
+        QTRY_COMPARE_WITH_TIMEOUT(w.doc()->undoStack()->count(), undoBefore + 1, 20000);
+        QCOMPARE(w.doc()->undoStack()->undoText(), QStringLiteral("Auto partition"));
+        QVERIFY(!w.doc()->config().pipeline.boundaries.empty());
+        w.doc()->undoStack()->undo();
+        QVERIFY(w.doc()->config().pipeline.boundaries.empty());
+
+        QSignalSpy cancelled(w.profiler(), &ProfileRunner::cancelled);
+        w.profileExperiment();
+        w.profiler()->cancel();
+        QVERIFY(cancelled.wait(30000));
+        QVERIFY(!w.profiler()->isRunning());
+        w.controller()->cancel();
     }
 
     void newerEditDropsOutdatedRun() {
