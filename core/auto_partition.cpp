@@ -159,7 +159,10 @@ void local_search(Search& search, std::vector<int> b, int max_rounds, int max_ru
         // from one chunk to another chunk further along, everything between unchanged.
         for (int c1 = 1; c1 < k; ++c1) {
             for (int c2 = c1; c2 < k && c2 < c1 + max_run; ++c2) {
-                for (int d : {-1, 1}) {
+                // A single cut also moves two layers at once: a multi-chunk schedule's step
+                // time has plateaus a one-layer step cannot cross.
+                for (int d : {-2, -1, 1, 2}) {
+                    if ((d == -2 || d == 2) && c2 != c1) continue;
                     std::vector<int> cand = b;
                     for (int c = c1; c <= c2; ++c) cand[static_cast<std::size_t>(c)] += d;
                     consider(cand);
@@ -203,10 +206,9 @@ AutoPartitionResult auto_partition(const Schedule& s, const CostModel& cost, con
     std::vector<std::vector<int>> starts;
     for (double f : {1.0, 1.3, 0.8}) starts.push_back(balanced_partition(layer_weights(cost, f), k).bounds);
     starts.push_back(balanced_partition(std::vector<double>(static_cast<std::size_t>(n), 1.0), k).bounds);
-    // Climb from the two most promising starts (each climb costs hundreds of simulations).
-    std::sort(starts.begin(), starts.end(), [&](const auto& x, const auto& y) { return search.eval(x) < search.eval(y); });
-    for (std::size_t i = 0; i < std::min<std::size_t>(2, starts.size()); ++i)
-        local_search(search, starts[i], opts.max_rounds, opts.max_run);
+    // Climb from every start: each climb costs hundreds of simulations, but on
+    // interleaved and V schedules the best basin is often not the best start's.
+    for (const auto& start : starts) local_search(search, start, opts.max_rounds, opts.max_run);
     // Memory first when nothing fits: walk towards the least memory, then towards speed.
     if (!search.result().feasible && !search.result().least_memory.bounds.empty())
         local_search(search, search.result().least_memory.bounds, opts.max_rounds, opts.max_run);
