@@ -29,7 +29,9 @@ public:
     explicit RunController(QObject* parent = nullptr);
     ~RunController() override;
 
-    quint64 start(const RunConfig& cfg);  // returns the job id
+    // Returns the job id. With `schedule`, that order runs instead of the generated one
+    // (a hand-edited schedule); it must pass the validator and match the partition.
+    quint64 start(const RunConfig& cfg, std::optional<Schedule> schedule = std::nullopt);
     void cancel();                        // the current job, running or queued
     bool isRunning() const { return m_running; }
     quint64 currentJob() const { return m_current; }
@@ -52,6 +54,7 @@ private:
     struct Request {
         quint64 id = 0;
         RunConfig cfg;
+        std::optional<Schedule> schedule;
     };
     void launch(Request req);
     void onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error, bool wasCancelled);
