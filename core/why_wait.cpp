@@ -138,15 +138,17 @@ WaitAnalysis analyse_waits(const Timeline& tl) {
 
     // Idle stretches between compute actions, by cause. The pipeline fills until a rank's
     // first backward can start (its first gradient has to travel down the pipe and back)
-    // and drains after its last forward: waits there are warm-up and cool-down, the
-    // schedule's own bubble, even on a perfectly balanced pipeline. Only steady-state
-    // waits are blamed on a transfer or on a slower rank (imbalance).
+    // and drains once the last forward of the step has run: waits there are warm-up and
+    // cool-down, the schedule's own bubble, even on a perfectly balanced pipeline. Only
+    // steady-state waits are blamed on a transfer or on a slower rank (imbalance).
+    double last_forward = -std::numeric_limits<double>::infinity();
+    for (const TimelineEvent& e : ev)
+        if (e.kind == ActionKind::F) last_forward = std::max(last_forward, e.end_us);
     for (std::size_t r = 0; r < ts.per_rank.size(); ++r) {
-        double first_backward = std::numeric_limits<double>::infinity(), last_forward = -first_backward;
+        double first_backward = std::numeric_limits<double>::infinity();
         for (int i : ts.per_rank[r]) {
             const TimelineEvent& e = ev[static_cast<std::size_t>(i)];
             if (is_backward(e.kind)) first_backward = std::min(first_backward, e.start_us);
-            if (e.kind == ActionKind::F) last_forward = std::max(last_forward, e.end_us);
         }
         double from = t0;
         bool first = true;

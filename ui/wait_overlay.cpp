@@ -197,6 +197,7 @@ void WaitOverlay::draw(QCPPainter* p) {
             m_drawnLabels << QStringLiteral("stage %1: %2").arg(s.rank).arg(label);
         }
         p->setBrush(Qt::NoBrush);
+        p->setFont(m_chart->font());
     }
 
     if (m_showCritical) {
@@ -237,11 +238,37 @@ void WaitOverlay::draw(QCPPainter* p) {
             p->drawRect(from);
             QPen pen(a.kind == ArrowKind::Previous ? (dark ? QColor(200, 200, 200) : QColor(90, 90, 90)) : kDepColor, 2,
                      a.kind == ArrowKind::Transfer ? Qt::DashLine : Qt::SolidLine);
-            drawArrow(p, QPointF(from.right(), from.center().y()), QPointF(to.left(), to.center().y()), pen);
+            // A receive is posted early and waits: the message arrives at its end.
+            const auto& target = m_tl->events[static_cast<std::size_t>(a.to)];
+            const bool intoRecv = target.kind == ActionKind::RECV_F || target.kind == ActionKind::RECV_B;
+            drawArrow(p, QPointF(from.right(), from.center().y()), QPointF(intoRecv ? to.right() : to.left(), to.center().y()), pen);
         }
+        const QRectF focus = blockRect(m_focus).adjusted(-1, -1, 1, 1);
         p->setPen(QPen(dark ? QColor(245, 245, 245) : kFocusColor, 2.5));
-        p->drawRect(blockRect(m_focus).adjusted(-1, -1, 1, 1));
+        p->drawRect(focus);
+        if (m_pinned) drawCallout(p, focus, explain(m_focus));
     }
+}
+
+// A pinned block (click, keys) says why it waited beside it, so the answer stays on
+// screen (and in an exported picture) while the mouse is elsewhere.
+void WaitOverlay::drawCallout(QCPPainter* p, const QRectF& block, const QString& text) {
+    if (text.isEmpty()) return;
+    const QRect area = clipRect();
+    const QFontMetricsF fm(p->font());
+    const double w = fm.horizontalAdvance(text) + 12, h = fm.height() + 8;
+    double x = std::clamp(block.center().x() - w / 2, double(area.left()) + 2, double(area.right()) - w - 2);
+    double y = block.top() - h - 6;
+    if (y < area.top() + 2) y = block.bottom() + 6;
+    const QRectF box(x, y, w, h);
+    QColor bg = m_chart->palette().color(QPalette::ToolTipBase);
+    bg.setAlpha(235);
+    p->setPen(QPen(kDepColor, 1.5));
+    p->setBrush(bg);
+    p->drawRoundedRect(box, 4, 4);
+    p->setPen(m_chart->palette().color(QPalette::ToolTipText));
+    p->drawText(box, Qt::AlignCenter, text);
+    p->setBrush(Qt::NoBrush);
 }
 
 void WaitOverlay::showTipFor(int event) {

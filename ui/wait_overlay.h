@@ -73,6 +73,7 @@ protected:
 private:
     QRectF blockRect(int event) const;  // pixels
     void showTipFor(int event);
+    void drawCallout(QCPPainter* p, const QRectF& block, const QString& text);
     void redraw();
 
     TimelineChart* m_chart;
