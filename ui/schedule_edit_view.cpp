@@ -145,7 +145,7 @@ void ScheduleEditView::paintEvent(QPaintEvent*) {
     }
     if (!m_refusal.isEmpty() && m_refusalRank >= 0) {
         const QRect chip = chipRect(m_refusalRank, m_refusalIndex);
-        const QString msg = QStringLiteral("\u26d4 ") + m_refusal;
+        const QString msg = m_refusal;
         const QFontMetrics fm = fontMetrics();
         QRect box(chip.left(), chip.bottom() + 2, fm.horizontalAdvance(msg) + 12, fm.height() + 6);
         if (box.right() > width() - 4) box.moveRight(std::max(width() - 4, box.width()));

@@ -1,5 +1,7 @@
 #include "ui/schedule_editor.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -55,9 +57,10 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
     });
     makeAction(tr("Run on CPU"), QKeySequence(tr("Ctrl+Alt+R")), [this] { runOn(QStringLiteral("cpu")); });
     bar->addStretch(1);
-    auto* help = new QLabel(tr("Drag an action along its row, or select it and press Shift+\u2190/\u2192 to swap it with a neighbour."), this);
+    auto* help = new QLabel(tr("Drag an action along its row, or select it (arrow keys) and press Shift+\u2190/\u2192 to swap it "
+                               "with a neighbour; Ctrl+Z / Ctrl+Shift+Z undo and redo. Every move is checked by the validator."),
+                            this);
     help->setWordWrap(true);
-    bar->addWidget(help, 2);
 
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(m_view);
@@ -75,9 +78,14 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(0, 4, 0, 0);
     lay->addLayout(bar);
+    lay->addWidget(help);
     lay->addWidget(m_message);
     lay->addWidget(split, 1);
 
+    // All stages' rows in view (up to a limit; then the area scrolls).
+    connect(m_model, &ScheduleEditModel::changed, scroll, [this, scroll] {
+        scroll->setMinimumHeight(std::min(m_view->sizeHint().height() + 4, 320));
+    });
     connect(m_model, &ScheduleEditModel::changed, this, [this] {
         if (m_model->hasSchedule()) runOn(QStringLiteral("sim"));
     });
