@@ -7,7 +7,9 @@
 #include <QTabWidget>
 
 #include "ui/experiment_doc.h"
+#include "ui/kind_style.h"
 #include "ui/main_window.h"
+#include "ui/run_history_model.h"
 #include "ui/schedule_edit_view.h"
 #include "ui/schedule_editor.h"
 #include "ui/timeline_chart.h"
@@ -21,6 +23,11 @@ ScheduleEditor* addExplainTools(MainWindow* w) {
     editor->setExperiment(w->doc()->config());
     QObject::connect(w->doc(), &ExperimentDoc::changed, editor, [w, editor] { editor->setExperiment(w->doc()->config()); });
     const int tab = w->tabs()->addTab(editor, QObject::tr("Schedule editor"));
+    QObject::connect(editor, &ScheduleEditor::realRunFinished, w, [w](const RunOwner& run) {
+        const RunPtr stored = w->history()->add(run);
+        w->statusBar()->showMessage(QObject::tr("%1 (edited schedule): step %2, in the run history")
+                                        .arg(stored->label(), formatMs(stored->stats.step_time_us)));
+    });
 
     const QList<TimelineChart*> charts{w->chart(), editor->chart()};
     for (TimelineChart* chart : charts)

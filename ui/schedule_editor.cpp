@@ -147,6 +147,7 @@ void ScheduleEditor::runOn(const QString& backend) {
 
 void ScheduleEditor::onFinished(const RunOwner& run) {
     run->source = QStringLiteral("schedule editor");
+    if (run->timeline.meta.backend != "sim") emit realRunFinished(run);
     m_last = run;
     m_chart->setTimeline(run->timeline);
     m_chart->waits()->setMovedActions(m_model->movedActions());

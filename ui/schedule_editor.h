@@ -44,6 +44,8 @@ public:
 
 signals:
     void runShown(const pipelab::ui::RunPtr& run);
+    // A run on a real backend (not the live simulation): worth keeping in the history.
+    void realRunFinished(const pipelab::ui::RunOwner& run);
 
 private:
     void showMessage(const QString& text, bool error);

@@ -18,6 +18,7 @@
 #include "core/validate.h"
 #include "ui/main_window.h"
 #include "ui/run_controller.h"
+#include "ui/run_history_model.h"
 #include "ui/schedule_edit_model.h"
 #include "ui/schedule_edit_view.h"
 #include "ui/schedule_editor.h"
@@ -237,6 +238,13 @@ private slots:
         auto* editor = w.findChild<ScheduleEditor*>();
         QVERIFY(editor);
         QVERIFY(w.tabs()->indexOf(editor) >= 0);
+        // A CPU run of the edited schedule lands in the run history.
+        const int before = w.history()->rowCount();
+        editor->setExperiment([] { RunConfig c = oneFOneB(); c.pipeline.stages = 2; c.pipeline.microbatches = 2; return c; }());
+        QVERIFY(nextRun(*editor, [&] { QVERIFY(editor->startFromExperiment()); }));
+        QVERIFY(nextRun(*editor, [&] { editor->runOn("cpu"); }));
+        QCOMPARE(w.history()->rowCount(), before + 1);
+        QCOMPARE(w.history()->run(before)->timeline.meta.backend, std::string("cpu"));
         auto* critical = w.findChild<QAction*>("criticalPathAction");
         QVERIFY(critical);
         critical->setChecked(true);
