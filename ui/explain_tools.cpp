@@ -67,7 +67,11 @@ ScheduleEditor* addExplainTools(MainWindow* w) {
         if (!editor->model()) return;
         editor->view()->setFocus(Qt::ShortcutFocusReason);
     });
-    for (QAction* a : editor->editorActions()) menu->addAction(a);
+    for (QAction* a : editor->editorActions()) {
+        menu->addAction(a);
+        // Triggered from another tab, the action shows what it did.
+        QObject::connect(a, &QAction::triggered, w, [w, editor] { w->tabs()->setCurrentWidget(editor); });
+    }
     return editor;
 }
 

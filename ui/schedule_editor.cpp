@@ -28,7 +28,7 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
     auto makeAction = [&](const QString& text, const QKeySequence& key, auto slot) {
         auto* act = new QAction(text, this);
         act->setShortcut(key);
-        act->setShortcutContext(Qt::WidgetWithChildrenShortcut);  // only while the editor has focus
+        act->setShortcutContext(Qt::WindowShortcut);  // also from the Explain menu and other tabs
         if (!key.isEmpty()) act->setToolTip(QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
         connect(act, &QAction::triggered, this, slot);
         if (!key.isEmpty()) this->addAction(act);
