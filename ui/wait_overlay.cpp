@@ -171,7 +171,10 @@ void WaitOverlay::draw(QCPPainter* p) {
     QCPAxis* ya = m_chart->ganttRect()->axis(QCPAxis::atLeft);
     const QRect area = clipRect();
 
-    if (m_showIdle) {
+    // Step-through shows the first k actions: labels would give away the rest.
+    const GanttPlottable* g = m_chart->gantt();
+    const bool partial = g->revealCount() >= 0 && g->revealCount() < g->blockCount();
+    if (m_showIdle && !partial) {
         QFont f = p->font();
         f.setPointSizeF(f.pointSizeF() * 0.85);
         p->setFont(f);

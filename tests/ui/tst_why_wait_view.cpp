@@ -187,6 +187,12 @@ private slots:
         QVERIFY2(labels.contains("stage 3: cool-down"), qPrintable(labels.join(", ")));
         // Stage 0 starts at once, but waits for its first gradient: the pipeline filling.
         QVERIFY2(labels.contains("stage 0: warm-up"), qPrintable(labels.join(", ")));
+        chart.setRevealCount(10);  // step-through: the rest of the step is not told
+        chart.replot();
+        QVERIFY(chart.waits()->drawnIdleLabels().isEmpty());
+        chart.setRevealCount(-1);
+        chart.replot();
+        QCOMPARE(chart.waits()->drawnIdleLabels(), labels);
         chart.waits()->setIdleLabelsShown(false);
         chart.replot();
         QVERIFY(chart.waits()->drawnIdleLabels().isEmpty());
