@@ -89,6 +89,8 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
     connect(m_model, &ScheduleEditModel::changed, this, [this] {
         if (m_model->hasSchedule()) runOn(QStringLiteral("sim"));
     });
+    // The selected action's block in the Gantt below says why it waits.
+    connect(m_view, &ScheduleEditView::selectionChanged, this, &ScheduleEditor::focusSelectedBlock);
     connect(m_model, &ScheduleEditModel::refused, this, [this](int, int, const QString& why) { showMessage(why, true); });
     connect(m_controller, &RunController::finished, this, [this](quint64, const RunOwner& run) { onFinished(run); });
     connect(m_controller, &RunController::failed, this, [this](quint64, const QString& why) { showMessage(why, true); });
@@ -151,6 +153,7 @@ void ScheduleEditor::onFinished(const RunOwner& run) {
     m_last = run;
     m_chart->setTimeline(run->timeline);
     m_chart->waits()->setMovedActions(m_model->movedActions());
+    focusSelectedBlock();
     const double step = run->stats.step_time_us;
     if (m_awaitBase) {
         m_baseStepUs = step;
@@ -163,6 +166,18 @@ void ScheduleEditor::onFinished(const RunOwner& run) {
     text += tr(" \u00b7 %n action(s) moved", nullptr, moved);
     showMessage(text, false);
     emit runShown(run);
+}
+
+void ScheduleEditor::focusSelectedBlock() {
+    const int r = m_view->selectedRank(), i = m_view->selectedIndex();
+    int event = -1;
+    if (r >= 0 && i >= 0 && r < m_model->rankCount() && i < m_model->actionCount(r)) {
+        const Action a = m_model->order().ranks[static_cast<std::size_t>(r)][static_cast<std::size_t>(i)];
+        const auto& events = m_chart->timeline().events;
+        for (std::size_t k = 0; k < events.size() && event < 0; ++k)
+            if (Action{events[k].kind, events[k].chunk, events[k].microbatch} == a) event = static_cast<int>(k);
+    }
+    m_chart->waits()->setFocusEvent(event, true);
 }
 
 QString ScheduleEditor::messageText() const { return m_message->text(); }

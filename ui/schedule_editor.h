@@ -50,6 +50,7 @@ signals:
 private:
     void showMessage(const QString& text, bool error);
     void onFinished(const RunOwner& run);
+    void focusSelectedBlock();  // the selected action's block in the chart, pinned
 
     RunConfig m_cfg;
     bool m_haveCfg = false;

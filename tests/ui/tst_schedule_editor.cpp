@@ -163,6 +163,16 @@ private slots:
         QCOMPARE(ed.model()->order().ranks[0][4], F(0, 3));
         QVERIFY(nextRun(ed, [&] { key(v, Qt::Key_Z, Qt::ControlModifier); }));
 
+        // The selected action's block below is focused: why it waits.
+        key(v, Qt::Key_Down);
+        QCOMPARE(v->selectedRank(), 1);
+        const Action sel = ed.model()->order().ranks[1][std::size_t(v->selectedIndex())];
+        const int focus = ed.chart()->waits()->focusEvent();
+        QVERIFY(focus >= 0);
+        const auto& fe = ed.chart()->timeline().events[std::size_t(focus)];
+        QCOMPARE((Action{fe.kind, fe.chunk, fe.microbatch}), sel);
+        QVERIFY(ed.chart()->waits()->focusPinned());
+
         // Drag 0F3 (index 3) to the gap after 0B0 (index 4): it lands at index 4.
         v->resize(v->sizeHint());
         const QPoint from = v->chipRect(0, 3).center();
