@@ -183,6 +183,7 @@ void WaitOverlay::draw(QCPPainter* p) {
         for (const IdleStretch& s : m_w.idle) {
             const double x0 = std::max<double>(xa->coordToPixel(s.start_us / 1000.0), area.left());
             const double x1 = std::min<double>(xa->coordToPixel(s.end_us / 1000.0), area.right());
+            if (s.cause == IdleCause::Other) continue;  // no cause to teach: the hatch says idle
             if (x1 <= x0 || rowPx < fm.height() * 1.2) continue;
             QString label = idleText(s.cause, false);
             if (fm.horizontalAdvance(label) + 8 > x1 - x0) label = idleText(s.cause, true);
@@ -296,6 +297,7 @@ bool WaitOverlay::handleKey(int key) {
             if (!row.empty()) { next = row.front(); break; }
     } else {
         const TimelineEvent& e = m_tl->events[static_cast<std::size_t>(m_focus)];
+        if (e.rank < 0 || e.rank >= static_cast<int>(m_perRank.size())) return false;
         const auto& row = m_perRank[static_cast<std::size_t>(e.rank)];
         const auto it = std::find(row.begin(), row.end(), m_focus);
         const auto pos = it - row.begin();
