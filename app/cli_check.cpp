@@ -216,7 +216,7 @@ void check_step(Tally& tally, const std::string& backend, const Fixture& fx, Sch
     cfg.backend = backend;
     cfg.pipeline.schedule = sched;
     cfg.pipeline.stages = stages;
-    cfg.pipeline.chunks = sched == ScheduleKind::Interleaved ? 2 : 1;
+    cfg.pipeline.chunks = sched == ScheduleKind::Interleaved ? 2 : default_chunks(sched);
     cfg.pipeline.boundaries.clear();
     cfg.cuda.devices = devices;
     cfg.cuda.precision = precision;
@@ -340,15 +340,21 @@ int run_check_command(int argc, char** argv) {
         }
         const Fixture fx = read_fixture(flags.count("fixtures") ? flags["fixtures"] : PIPELAB_FIXTURES_DIR);
         Tally tally;
-        const ScheduleKind schedules[] = {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved,
-                                          ScheduleKind::ZeroBubble};
         // fp32: only summation order differs from the CPU; tf32 (10-bit mantissa) and bf16
         // (7-bit) round every GEMM operand: bounds of about ten unit roundoffs, normwise.
         const std::vector<std::pair<std::string, double>> precisions =
             backend == "cuda" ? std::vector<std::pair<std::string, double>>{{"fp32", 1e-4}, {"tf32", 2e-2}, {"bf16", 5e-2}}
                               : std::vector<std::pair<std::string, double>>{{"fp32", 1e-5}};
         for (const auto& [precision, tol] : precisions)
-            for (ScheduleKind s : schedules) check_step(tally, backend, fx, s, 4, {0, 0, 0, 0}, precision, tol);
+            for (int k = 0; k < static_cast<int>(ScheduleKind::NUM_SCHEDULES); ++k) {
+                // Every schedule on 4 ranks, or on 2 where the fixture's microbatches are too
+                // few for 4 (dualpipev needs 2 per chunk pair: m >= 2p).
+                const auto s = static_cast<ScheduleKind>(k);
+                const int chunks = s == ScheduleKind::Interleaved ? 2 : default_chunks(s);
+                const bool four = !check_schedule_spec({s, 4, fx.cfg.pipeline.microbatches, chunks}, 1 << 20);
+                check_step(tally, backend, fx, s, four ? 4 : 2, four ? std::vector<int>{0, 0, 0, 0} : std::vector<int>{0, 0},
+                           precision, tol);
+            }
 #if PIPELAB_HAVE_CUDA_BACKEND
         if (backend == "cuda") {
             if (gpu::cuda_gpu_count() >= 2) check_step(tally, backend, fx, ScheduleKind::OneFOneB, 2, {0, 1}, "fp32", 1e-4);

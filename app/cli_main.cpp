@@ -1,6 +1,7 @@
 // pipelab-cli: the headless front end. Every command reads a config (or a schedule),
 // runs the core, prints a report and writes what was asked for.
 //   exit 0 success, 1 runtime failure (I/O), 2 bad usage or bad input.
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -61,10 +62,12 @@ usage:
       PASS/FAIL per item: one step's loss and gradients against the CPU engine's
       fixtures for every schedule, training lowers the loss, ranks overlap. Exit 77
       (skipped) when the backend cannot run here.
-  pipelab-cli --help | --version
+  pipelab-cli --help | --version | COMMAND --help
 
 overrides (take precedence over the config file):
-  --schedule gpipe|1f1b|interleaved|zb   --stages P   --microbatches M   --chunks V
+  --schedule NAME   --stages P   --microbatches M   --chunks V
+      NAME: gpipe, 1f1b, interleaved, bfs, interleaved-zb, zb-h1, zb-h2, zb-v, dualpipev,
+      zb-greedy (alias zb); zb-v and dualpipev default to --chunks 2
   --boundaries 3,6,9                  (interior layer cuts, stages*chunks-1 of them)
   --schedule-file FILE                (simulate: run this schedule JSON instead)
 
@@ -73,6 +76,34 @@ outputs:
   --stats-json OUT.json  figures for scripts
   --width N              ASCII Gantt width in columns (default 100), --no-gantt to omit
 )";
+
+// One command's usage: its paragraph of kUsage, then the shared blocks (overrides,
+// outputs) when the command takes them. Empty for an unknown command.
+std::string command_usage(const std::string& cmd, bool takes_overrides, bool takes_outputs) {
+    std::istringstream in(kUsage);
+    std::string line, paragraph, overrides, outputs;
+    std::string* into = nullptr;
+    while (std::getline(in, line)) {
+        const bool head = line.rfind("  pipelab-cli ", 0) == 0;
+        if (head) {
+            const std::string rest = line.substr(14);
+            into = rest.compare(0, cmd.size(), cmd) == 0 && (rest.size() == cmd.size() || rest[cmd.size()] == ' ')
+                       ? &paragraph : nullptr;
+        } else if (line.rfind("overrides", 0) == 0) {
+            into = &overrides;
+        } else if (line.rfind("outputs", 0) == 0) {
+            into = &outputs;
+        } else if (line.empty() || line[0] != ' ') {
+            into = nullptr;
+        }
+        if (into) *into += line + "\n";
+    }
+    if (paragraph.empty()) return {};
+    std::string text = "usage:\n" + paragraph;
+    if (takes_overrides) text += "\n" + overrides;
+    if (takes_outputs) text += "\n" + outputs;
+    return text;
+}
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -121,16 +152,19 @@ Args parse_args(int argc, char** argv) {
         }
         std::string name = arg.substr(2), value;
         const auto eq = name.find('=');
-        if (eq != std::string::npos) {
+        const bool inline_value = eq != std::string::npos;
+        if (inline_value) {
             value = name.substr(eq + 1);
             name = name.substr(0, eq);
-        } else {
-            if (i + 1 >= argc) throw UsageError("--" + name + " needs a value");
-            value = argv[++i];
         }
+        // Known-ness first: a misspelt flag must not be reported as missing its value.
         bool known = false;
         for (const auto& f : flags->second) known = known || f == name;
         if (!known) throw UsageError("unknown option --" + name + " for '" + a.command + "'");
+        if (!inline_value) {
+            if (i + 1 >= argc) throw UsageError("--" + name + " needs a value");
+            value = argv[++i];
+        }
         if (a.values.count(name)) throw UsageError("--" + name + " given twice");
         a.values[name] = value;
     }
@@ -318,7 +352,9 @@ int cmd_import(const Args& a) {
         std::cout << "order written to " << a.get("schedule-out") << " (" << r.order.action_count()
                   << " actions; edit it, then: pipelab-cli simulate --stages " << r.timeline.meta.stages
                   << " --microbatches " << r.timeline.meta.microbatches << " --chunks " << r.timeline.meta.chunks
-                  << (r.timeline.meta.chunks > 1 ? " --schedule interleaved" : "") << " --schedule-file "
+                  << (!r.recognised_schedule.empty() ? " --schedule " + r.recognised_schedule
+                      : r.timeline.meta.chunks > 1 ? std::string(" --schedule interleaved") : std::string())
+                  << " --schedule-file "
                   << a.get("schedule-out") << ")\n";
     return kExitOk;
 }
@@ -361,6 +397,23 @@ int main(int argc, char** argv) {
     }
     if (argc >= 2 && std::string(argv[1]) == "--version") {
         std::cout << "pipelab-cli " << PIPELAB_VERSION << "\n";
+        return kExitOk;
+    }
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg != "--help" && arg != "-h") continue;
+        const std::string cmd = argv[1];
+        const auto flags = kFlags.find(cmd);
+        const auto takes = [&](const char* flag) {
+            return flags != kFlags.end() && std::find(flags->second.begin(), flags->second.end(), flag) !=
+                                                flags->second.end();
+        };
+        const std::string text = command_usage(cmd, takes("stages"), takes("trace"));
+        if (text.empty()) {
+            std::cerr << "pipelab-cli: unknown command \"" << cmd << "\"\n(see pipelab-cli --help)\n";
+            return kExitUsage;
+        }
+        std::cout << text;
         return kExitOk;
     }
     register_builtin_backends();

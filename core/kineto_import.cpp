@@ -426,7 +426,7 @@ ImportResult import_trace_files(const std::vector<std::string>& paths, const Imp
         const std::vector<std::string> files = expand_trace_paths({given});
         const bool from_folder = files.size() != 1 || files[0] != given;
         for (const auto& f : files) {
-            KinetoTrace t = read_kineto_trace_file(f);
+            KinetoTrace t = read_kineto_trace_file(f, opt.cancel);
             if (from_folder && !t.has_trace_events) {
                 skipped.push_back("skipped " + f + ": no \"traceEvents\", not a trace");
                 continue;

@@ -25,6 +25,8 @@ namespace pipelab {
 struct ImportOptions {
     std::optional<long long> step;          // nullopt: the last step every rank completed
     const EventMapping* mapping = nullptr;  // nullptr: PyTorch's names only
+    // Set from another thread to stop reading (ImportCancelled); nullptr: not cancellable.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ImportResult {

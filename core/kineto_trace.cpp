@@ -49,9 +49,10 @@ struct Pending {
 
 class Handler : public nlohmann::json_sax<json> {
 public:
-    explicit Handler(KinetoTrace& out) : m_out(out) {}
+    Handler(KinetoTrace& out, const std::atomic<bool>* cancel) : m_out(out), m_cancel(cancel) {}
 
-    std::string error;  // set when the handler stops the parse
+    std::string error;       // set when the handler stops the parse
+    bool cancelled = false;  // the parse stopped because `cancel` was set
 
     bool null() override { return value_done(); }
     bool boolean(bool) override { return value_done(); }
@@ -106,7 +107,11 @@ public:
         m_stack.pop_back();
         if (was == Ctx::Event) {
             if (!finish_event()) return false;
-            ++m_index;
+            // A relaxed load every 4096 events: cheap, and a 100 MB file stops within ms.
+            if ((++m_index & 4095) == 0 && m_cancel && m_cancel->load(std::memory_order_relaxed)) {
+                cancelled = true;
+                return false;
+            }
         }
         return value_done();
     }
@@ -233,27 +238,29 @@ private:
     std::vector<Ctx> m_stack;
     std::string m_key;
     Pending m_ev;
+    const std::atomic<bool>* m_cancel = nullptr;
     std::size_t m_index = 0;
     std::unordered_map<std::string, std::int32_t> m_names, m_threads;
 };
 
 }  // namespace
 
-KinetoTrace read_kineto_trace(std::istream& in, const std::string& source) {
+KinetoTrace read_kineto_trace(std::istream& in, const std::string& source, const std::atomic<bool>* cancel) {
     KinetoTrace t;
     t.source = source;
-    Handler h(t);
+    Handler h(t, cancel);
     bool ok = false;
     try {
         ok = json::sax_parse(in, &h);
     } catch (const std::exception& e) {  // nlohmann reports some input errors by exception
         throw ImportError(source + ": not a readable JSON trace: " + e.what());
     }
+    if (h.cancelled) throw ImportCancelled();
     if (!ok) throw ImportError(source + ": " + (h.error.empty() ? "not a JSON trace" : h.error));
     return t;
 }
 
-KinetoTrace read_kineto_trace_file(const std::string& path) {
+KinetoTrace read_kineto_trace_file(const std::string& path, const std::atomic<bool>* cancel) {
     std::unique_ptr<InputFile> in;
     try {
         in = std::make_unique<InputFile>(path);
@@ -267,9 +274,11 @@ KinetoTrace read_kineto_trace_file(const std::string& path) {
         return ImportError(path + ": the gzip stream is truncated or corrupt (" + why + ")");
     };
     try {
-        KinetoTrace t = read_kineto_trace(*in, path);
+        KinetoTrace t = read_kineto_trace(*in, path, cancel);
         if (!in->error().empty()) throw gzip_error();
         return t;
+    } catch (const ImportCancelled&) {
+        throw;
     } catch (const ImportError& e) {
         // A broken gzip stream shows up as a JSON error where it stopped: say why instead.
         if (!in->error().empty()) throw gzip_error();

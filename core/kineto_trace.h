@@ -9,6 +9,7 @@
 // events of any other category except known noise (python stacks, flows, profiler
 // spans); "[memory]" instant events; the header's distributedInfo (rank, world size,
 // backend), baseTimeNanoseconds and the first device name.
+#include <atomic>
 #include <cstdint>
 #include <istream>
 #include <optional>
@@ -22,6 +23,11 @@ namespace pipelab {
 // what is wrong. The CLI exits 2 on it.
 struct ImportError : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// The user stopped the import (a flag set from another thread).
+struct ImportCancelled : ImportError {
+    ImportCancelled() : ImportError("the import was cancelled") {}
 };
 
 enum class KinetoCat : std::uint8_t {
@@ -66,8 +72,10 @@ struct KinetoTrace {
 // Parses one trace from a stream. Throws ImportError naming `source`, the byte offset or
 // event index, and what is wrong: not JSON, truncated, a kept event without ts/dur or
 // with a non-finite or out-of-range time.
-KinetoTrace read_kineto_trace(std::istream& in, const std::string& source);
+// `cancel`, when given, is polled every few thousand events; once set, ImportCancelled.
+KinetoTrace read_kineto_trace(std::istream& in, const std::string& source,
+                              const std::atomic<bool>* cancel = nullptr);
 // Plain or gzip file (detected by content).
-KinetoTrace read_kineto_trace_file(const std::string& path);
+KinetoTrace read_kineto_trace_file(const std::string& path, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace pipelab

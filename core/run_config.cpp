@@ -111,6 +111,8 @@ void read_pipeline(Section& s, PipelineConfig& p) {
             throw ConfigError(s.field("schedule"), "unknown schedule \"" + *name + "\" (allowed: " +
                                                        schedule_kind_names() + ")");
         p.schedule = *kind;
+        // zb-v and dualpipev run two chunks per rank: that is their default when not given.
+        if (!s.find("chunks")) p.chunks = default_chunks(*kind);
     }
     s.integer("stages", p.stages, 1, kMaxRanks);
     s.integer("microbatches", p.microbatches, 1, kMaxMicrobatches);

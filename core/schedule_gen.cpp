@@ -1,5 +1,6 @@
 #include "core/schedule_gen.h"
 
+#include "core/schedule_gen_detail.h"
 #include "core/walk.h"
 
 #include <algorithm>
@@ -10,23 +11,25 @@
 namespace pipelab {
 
 namespace {
-constexpr std::array<std::string_view, 4> kScheduleNames = {"gpipe", "1f1b", "interleaved", "zb"};
+// Indexed by ScheduleKind.
+constexpr std::array<std::string_view, static_cast<std::size_t>(ScheduleKind::NUM_SCHEDULES)> kScheduleNames = {
+    "gpipe", "1f1b", "interleaved", "zb-greedy", "bfs", "interleaved-zb", "zb-h1", "zb-h2", "zb-v", "dualpipev"};
 
-Schedule empty_schedule(std::string name, int p, int m, std::vector<int> chunk_rank) {
-    Schedule s;
-    s.name = std::move(name);
-    s.n_ranks = p;
-    s.n_microbatches = m;
-    s.chunk_rank = std::move(chunk_rank);
-    s.ranks.resize(static_cast<std::size_t>(p));
-    return s;
-}
+using detail::empty_schedule;
 
 std::vector<int> identity_ranks(int p) {
     std::vector<int> v(static_cast<std::size_t>(p));
     for (int i = 0; i < p; ++i) v[i] = i;
     return v;
 }
+
+bool single_chunk(ScheduleKind k) {
+    return k == ScheduleKind::GPipe || k == ScheduleKind::OneFOneB || k == ScheduleKind::ZeroBubble ||
+           k == ScheduleKind::ZBH1 || k == ScheduleKind::ZBH2;
+}
+bool v_shaped(ScheduleKind k) { return k == ScheduleKind::ZBV || k == ScheduleKind::DualPipeV; }
+bool rounds_rule(ScheduleKind k) { return k == ScheduleKind::Interleaved || k == ScheduleKind::InterleavedZB; }
+bool rounds_ok(int p, int m) { return m % detail::interleaved_rounds(p, m) == 0; }
 }  // namespace
 
 std::string_view to_string(ScheduleKind k) {
@@ -35,6 +38,7 @@ std::string_view to_string(ScheduleKind k) {
 }
 
 std::optional<ScheduleKind> parse_schedule_kind(std::string_view name) {
+    if (name == "zb") return ScheduleKind::ZeroBubble;
     for (std::size_t i = 0; i < kScheduleNames.size(); ++i)
         if (kScheduleNames[i] == name) return static_cast<ScheduleKind>(i);
     return std::nullopt;
@@ -46,38 +50,59 @@ std::string schedule_kind_names() {
     return s;
 }
 
+int default_chunks(ScheduleKind k) { return v_shaped(k) ? 2 : 1; }
+
+std::vector<int> v_chunk_ranks(int p) {
+    std::vector<int> v(static_cast<std::size_t>(2 * p));
+    for (int c = 0; c < 2 * p; ++c) v[c] = c < p ? c : 2 * p - 1 - c;
+    return v;
+}
+
+std::vector<int> looped_chunk_ranks(int p, int v) {
+    std::vector<int> out(static_cast<std::size_t>(p * v));
+    for (int c = 0; c < p * v; ++c) out[c] = c % p;
+    return out;
+}
+
 std::optional<SpecProblem> check_schedule_spec(const ScheduleSpec& spec, int n_layers) {
     const int p = spec.stages, m = spec.microbatches, v = spec.chunks;
     using P = SpecProblem;
-    if (p < 1) return P{"stages", "must be >= 1, got " + std::to_string(p)};
-    if (m < 1) return P{"microbatches", "must be >= 1, got " + std::to_string(m)};
-    if (v < 1) return P{"chunks", "must be >= 1, got " + std::to_string(v)};
+    const auto s = [](long long x) { return std::to_string(x); };
+    if (p < 1) return P{"stages", "must be >= 1, got " + s(p)};
+    if (m < 1) return P{"microbatches", "must be >= 1, got " + s(m)};
+    if (v < 1) return P{"chunks", "must be >= 1, got " + s(v)};
+    if (spec.kind < ScheduleKind::GPipe || spec.kind >= ScheduleKind::NUM_SCHEDULES)
+        return P{"schedule", "unknown schedule; known: " + schedule_kind_names()};
     const std::string name(to_string(spec.kind));
-    if (spec.kind != ScheduleKind::Interleaved && v != 1)
-        return P{"chunks", name + " runs one chunk per stage, got " + std::to_string(v) +
-                               " (use the interleaved schedule for chunks > 1)"};
-    if (spec.kind == ScheduleKind::Interleaved) {
-        if (v < 2)
-            return P{"chunks", "interleaved needs chunks >= 2, got " + std::to_string(v) +
-                                   " (with one chunk per stage use 1f1b)"};
-        if (m % p != 0) {
-            const int lower = (m / p) * p, upper = lower + p;
-            return P{"microbatches", "interleaved needs a multiple of stages (" +
-                                         std::to_string(p) + "), got " + std::to_string(m) +
-                                         "; try " +
-                                         (lower > 0 ? std::to_string(lower) + " or " : std::string()) +
-                                         std::to_string(upper)};
-        }
+    if (single_chunk(spec.kind) && v != 1)
+        return P{"chunks", name + " runs one chunk per stage, got " + s(v) +
+                               " (for chunks > 1 use interleaved, interleaved-zb or bfs; zb-v or dualpipev for 2)"};
+    if (v_shaped(spec.kind) && v != 2)
+        return P{"chunks", name + " places exactly two chunks per rank in a V (chunk c on rank c, chunk 2p-1-c "
+                                  "on rank c), got " + s(v) + ": set chunks to 2"};
+    if (spec.kind == ScheduleKind::DualPipeV && m < 2 * p)
+        return P{"microbatches", "dualpipev needs at least 2*stages = " + s(2 * p) +
+                                     " microbatches (as DeepSeek's DualPipeV and PyTorch's), got " + s(m) +
+                                     ": use " + s(2 * p) + " or more"};
+    if (spec.kind == ScheduleKind::Interleaved && v < 2)
+        return P{"chunks", "interleaved needs chunks >= 2, got " + s(v) + " (with one chunk per stage use 1f1b)"};
+    if (rounds_rule(spec.kind) && !rounds_ok(p, m)) {
+        // PyTorch's rule: rounds = max(1, m / p) rounds of m / rounds microbatches each.
+        int lower = m - 1, upper = m + 1;
+        while (lower > 0 && !rounds_ok(p, lower)) --lower;
+        while (!rounds_ok(p, upper)) ++upper;
+        return P{"microbatches", name + " runs max(1, m/p) = " + s(detail::interleaved_rounds(p, m)) +
+                                     " rounds of equal size (PyTorch's rule; Megatron's needs a multiple of " +
+                                     s(p) + "), and " + s(m) + " is not a multiple of that; try " +
+                                     (lower > 0 ? s(lower) + " or " : std::string()) + s(upper)};
     }
     const long long n_chunks = 1LL * p * v;
     if (n_chunks * m > kMaxSlots)
-        return P{"microbatches", "stages*chunks*microbatches = " + std::to_string(n_chunks * m) +
-                                     " exceeds PipeLab's limit of " + std::to_string(kMaxSlots) +
-                                     " (about " + std::to_string(4 * kMaxSlots / 1000000) +
-                                     "M actions): lower one of them"};
+        return P{"microbatches", "stages*chunks*microbatches = " + s(n_chunks * m) +
+                                     " exceeds PipeLab's limit of " + s(kMaxSlots) + " (about " +
+                                     s(4 * kMaxSlots / 1000000) + "M actions): lower one of them"};
     if (n_chunks > n_layers)
-        return P{"stages", "stages*chunks = " + std::to_string(n_chunks) +
-                               " chunks but the model has only " + std::to_string(n_layers) +
+        return P{"stages", "stages*chunks = " + s(n_chunks) + " chunks but the model has only " + s(n_layers) +
                                " layers (embedding + blocks + head); every chunk needs at least "
                                "one layer: add layers or lower stages/chunks"};
     return std::nullopt;
@@ -109,41 +134,6 @@ Schedule one_f_one_b_order(int p, int m) {
     return s;
 }
 
-// Megatron-LM's interleaved 1F1B (forward_backward_pipelining_with_interleaving): rank r
-// holds chunks r, r+p, ..., r+(v-1)p. Its k-th forward runs model chunk (k mod pv) / p on
-// microbatch (k / pv) p + k mod p: groups of p microbatches per chunk. Backwards walk the
-// chunks in reverse. Warm-up: 2(p-r-1) + (v-1)p forwards, then one forward per backward.
-Schedule interleaved_order(int p, int m, int v) {
-    std::vector<int> chunk_rank(static_cast<std::size_t>(p * v));
-    for (int c = 0; c < p * v; ++c) chunk_rank[c] = c % p;
-    Schedule s = empty_schedule("interleaved", p, m, std::move(chunk_rank));
-    const int total = m * v;
-    const int group = p * v;
-    const auto microbatch = [&](int k) { return (k / group) * p + k % p; };
-    const auto model_chunk = [&](int k, bool forward) {
-        const int j = (k % group) / p;
-        return forward ? j : v - 1 - j;
-    };
-    for (int r = 0; r < p; ++r) {
-        auto& row = s.ranks[static_cast<std::size_t>(r)];
-        const auto fwd = [&](int k) {
-            row.push_back({ActionKind::F, model_chunk(k, true) * p + r, microbatch(k)});
-        };
-        const auto bwd = [&](int k) {
-            row.push_back({ActionKind::B, model_chunk(k, false) * p + r, microbatch(k)});
-        };
-        const int warmup = std::min(2 * (p - r - 1) + (v - 1) * p, total);
-        int k = 0;
-        for (; k < warmup; ++k) fwd(k);
-        for (int i = 0; k < total; ++k, ++i) {
-            fwd(k);
-            bwd(i);
-        }
-        for (int i = total - warmup; i < total; ++i) bwd(i);
-    }
-    return s;
-}
-
 namespace {
 // The dependency rules as the greedy zero-bubble order sees them: chunk c on rank c,
 // every backward split into I and W, communication implicit.
@@ -161,7 +151,7 @@ private:
 }  // namespace
 
 Schedule zero_bubble_order(int p, int m) {
-    Schedule s = empty_schedule("zb", p, m, identity_ranks(p));
+    Schedule s = empty_schedule("zb-greedy", p, m, identity_ranks(p));
     // Next microbatch each rank runs F / I / W on. The walk asks a rank for its next action
     // whenever it is free, with unit-time actions and free communication.
     const auto P = static_cast<std::size_t>(p);
@@ -231,13 +221,18 @@ Schedule split_backward(const Schedule& in, bool defer_w) {
 Schedule make_schedule(const ScheduleSpec& spec, int n_layers) {
     if (auto err = check_schedule_spec(spec, n_layers))
         throw std::invalid_argument(err->field + ": " + err->message);
+    const int p = spec.stages, m = spec.microbatches, v = spec.chunks;
     switch (spec.kind) {
-    case ScheduleKind::GPipe: return add_send_recv(gpipe_order(spec.stages, spec.microbatches));
-    case ScheduleKind::OneFOneB:
-        return add_send_recv(one_f_one_b_order(spec.stages, spec.microbatches));
-    case ScheduleKind::Interleaved:
-        return add_send_recv(interleaved_order(spec.stages, spec.microbatches, spec.chunks));
-    case ScheduleKind::ZeroBubble: return add_send_recv(zero_bubble_order(spec.stages, spec.microbatches));
+    case ScheduleKind::GPipe: return add_send_recv(gpipe_order(p, m));
+    case ScheduleKind::OneFOneB: return add_send_recv(one_f_one_b_order(p, m));
+    case ScheduleKind::Interleaved: return add_send_recv(interleaved_order(p, m, v));
+    case ScheduleKind::ZeroBubble: return add_send_recv(zero_bubble_order(p, m));
+    case ScheduleKind::LoopedBFS: return add_send_recv(looped_bfs_order(p, m, v));
+    case ScheduleKind::InterleavedZB: return add_send_recv(interleaved_zb_order(p, m, v));
+    case ScheduleKind::ZBH1: return add_send_recv(zb_h_order(p, m, 1));
+    case ScheduleKind::ZBH2: return add_send_recv(zb_h_order(p, m, 2));
+    case ScheduleKind::ZBV: return add_send_recv(zbv_order(p, m));
+    case ScheduleKind::DualPipeV: return add_send_recv(dualpipev_order(p, m));
     case ScheduleKind::NUM_SCHEDULES: break;
     }
     throw std::invalid_argument("unknown schedule");

@@ -11,7 +11,8 @@ namespace pipelab {
 std::optional<double> bubble_formula(const std::string& schedule, int p, int m, int v) {
     if (p < 1 || m < 1 || v < 1) return std::nullopt;
     if (schedule == "gpipe" || schedule == "1f1b") return double(p - 1) / double(m + p - 1);
-    if (schedule == "interleaved") return double(p - 1) / double(v * m + p - 1);
+    // Megatron's interleaved; PyTorch's rounds (m not a multiple of p) have no closed form.
+    if (schedule == "interleaved" && m % p == 0) return double(p - 1) / double(v * m + p - 1);
     return std::nullopt;
 }
 
@@ -22,16 +23,37 @@ double zero_bubble_formula(int p, int m, double f, double i, double w) {
 }
 
 namespace {
+bool is_zb_h1_like(const std::string& schedule) {
+    // "zb" is zb-greedy's name in older traces; the greedy reaches ZB-H1's bubble.
+    return schedule == "zb-h1" || schedule == "zb-greedy" || schedule == "zb";
+}
+
 std::string formula_text(const std::string& schedule, int p, int m, int v) {
     const auto s = [](int x) { return std::to_string(x); };
     if (schedule == "gpipe" || schedule == "1f1b")
         return "(p-1)/(m+p-1) = " + s(p - 1) + "/" + s(m + p - 1);
-    if (schedule == "interleaved")
+    if (schedule == "interleaved" && p > 0 && m % p == 0)
         return "(p-1)/(v*m+p-1) = " + s(p - 1) + "/" + s(v * m + p - 1);
-    if (schedule == "zb") return "(p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
-    return "no closed form for " + schedule;
+    if (is_zb_h1_like(schedule))
+        return "ZB-H1's (p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
+    if (schedule == "dualpipev")
+        return "no closed form for dualpipev; simulated (DeepSeek's table: (PP/2-1)(F&B+B-3W), PP = 2p stages, "
+               "F&B an overlapped forward-backward pair; PipeLab does not overlap them)";
+    if (schedule == "zb-h2" || schedule == "zb-v")
+        return "no closed form for " + schedule + " over the step; simulated (the paper's: none within each rank's "
+               "span when F = I = W and m >= 2p; see the span bubble)";
+    return "no closed form for " + schedule + "; simulated";
 }
 }  // namespace
+
+double span_bubble_rate(const Stats& st) {
+    double busy = 0, span = 0;
+    for (const RankStats& r : st.ranks) {
+        busy += r.busy_us;
+        span = std::max(span, r.compute_span_us);
+    }
+    return span > 0 && !st.ranks.empty() ? std::max(0.0, 1.0 - busy / double(st.ranks.size()) / span) : 0.0;
+}
 
 Stats compute_stats(const Timeline& tl) {
     Stats st;
@@ -52,6 +74,7 @@ Stats compute_stats(const Timeline& tl) {
     const double inf = std::numeric_limits<double>::infinity();
     std::vector<double> first(st.ranks.size(), inf), last(st.ranks.size(), -inf);
     std::vector<int> inflight(st.ranks.size(), 0);
+    std::vector<double> cfirst(st.ranks.size(), inf), clast(st.ranks.size(), -inf);
     for (const auto& e : tl.events) {
         RankStats& rs = st.ranks[static_cast<std::size_t>(e.rank)];
         first[e.rank] = std::min(first[e.rank], e.start_us);
@@ -61,6 +84,8 @@ Stats compute_stats(const Timeline& tl) {
             continue;
         }
         ++rs.compute_actions;
+        cfirst[e.rank] = std::min(cfirst[e.rank], e.start_us);
+        clast[e.rank] = std::max(clast[e.rank], e.end_us);
         rs.busy_us += e.duration_us();
         // Events of a rank are in execution order, so a running count gives the peak.
         int& n = inflight[e.rank];
@@ -73,7 +98,7 @@ Stats compute_stats(const Timeline& tl) {
         rs.peak_memory_bytes = std::max(rs.peak_memory_bytes, s.total());
     }
 
-    if (st.schedule == "zb") {
+    if (is_zb_h1_like(st.schedule)) {
         double sum[kNumActionKinds] = {};
         int count[kNumActionKinds] = {};
         for (const auto& e : tl.events) {
@@ -93,6 +118,7 @@ Stats compute_stats(const Timeline& tl) {
         RankStats& rs = st.ranks[r];
         rs.idle_us = std::max(0.0, st.step_time_us - rs.busy_us);
         rs.bubble_fraction = st.step_time_us > 0 ? rs.idle_us / st.step_time_us : 0.0;
+        if (clast[r] > cfirst[r]) rs.compute_span_us = clast[r] - cfirst[r];
         const double span = last[r] - first[r];
         rs.span_bubble_fraction = span > 0 ? std::max(0.0, 1.0 - rs.busy_us / span) : 0.0;
         idle_total += rs.idle_us;

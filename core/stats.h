@@ -20,6 +20,7 @@ struct RankStats {
     double idle_us = 0;                  // step time - busy
     double bubble_fraction = 0;          // idle / step time
     double span_bubble_fraction = 0;     // 1 - busy / own span
+    double compute_span_us = 0;          // first compute start to last compute end
     int peak_inflight_microbatches = 0;  // (chunk, microbatch) pairs whose activations are held
     std::int64_t peak_activation_bytes = 0;
     std::int64_t peak_memory_bytes = 0;
@@ -42,8 +43,15 @@ struct Stats {
 
 Stats compute_stats(const Timeline& tl);
 
+// The zero-bubble paper's bubble rate (its scheduler's objective): 1 - mean busy / the
+// longest compute_span_us of a rank. Unlike bubble_fraction it
+// does not count a rank's wait before its first input nor after its last action, which a
+// next iteration overlaps (ZB-H2's and ZB-V's "zero bubble" is zero in this measure).
+double span_bubble_rate(const Stats& st);
+
 // Global idle fraction for a balanced pipeline with free communication:
-// gpipe/1f1b (p-1)/(m+p-1); interleaved (p-1)/(v*m+p-1). Nullopt for other schedules.
+// gpipe/1f1b (p-1)/(m+p-1); interleaved (p-1)/(v*m+p-1) when m % p == 0. Nullopt for the
+// others (zb-h1 and zb-greedy get ZB-H1's from measured F, I, W in compute_stats).
 std::optional<double> bubble_formula(const std::string& schedule, int p, int m, int v);
 // Zero bubble (ZB-H1's bubble) depends on the split of the backward: per rank the bubble
 // is (p-1)(F+I-W) beside m(F+I+W) of work, with F, I, W the times of one chunk's actions.

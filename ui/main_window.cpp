@@ -98,7 +98,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_panel, &ExperimentPanel::rerunOnChangeToggled, this, [](bool on) { settings::rerunOnChange.setValue(on); });
     connect(m_controller, &RunController::runningChanged, this, [this](bool running) {
         m_panel->setRunning(running);
-        m_cancelAct->setEnabled(running);
+        m_cancelAct->setEnabled(running || m_importer->isBusy());
     });
     connect(m_controller, &RunController::progress, this,
             [this](quint64, int step, int steps, const QString& status) { m_panel->setProgress(step, steps, status); });
@@ -235,6 +235,8 @@ void MainWindow::buildActions() {
     file->addAction(tr("Open &trace(s)\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::openTraceDialog);
     m_saveOrderAct = file->addAction(tr("Save imported &order as schedule\u2026"), this, &MainWindow::saveImportedOrderDialog);
     m_saveOrderAct->setEnabled(false);
+    m_stepAct = file->addAction(tr("Imported &step\u2026"), this, &MainWindow::chooseImportedStepDialog);
+    m_stepAct->setEnabled(false);
     m_recentMenu = file->addMenu(tr("Recent files"));
     rebuildRecentMenu();
     file->addSeparator();
@@ -335,7 +337,11 @@ void MainWindow::run() {
     statusBar()->showMessage(tr("Running\u2026"));
 }
 
-void MainWindow::cancelRun() { m_controller->cancel(); }
+// Esc stops whatever works in the background: a run, or a trace being read.
+void MainWindow::cancelRun() {
+    m_controller->cancel();
+    m_importer->cancel();
+}
 
 void MainWindow::onFinished(quint64, const RunOwner& run) {
     const RunPtr stored = m_history->add(run);  // shares the record: no copy of its events
@@ -354,6 +360,7 @@ void MainWindow::showRun(const RunPtr& run) {
     if (!run) return;
     m_current = run;
     m_saveOrderAct->setEnabled(run->importedOrder.has_value());
+    m_stepAct->setEnabled(run->importSteps.size() > 1);
     m_chart->setTitle(run->label());
     m_chart->setTimeline(run->timeline);
     m_stats->setRun(run.get());

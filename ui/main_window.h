@@ -43,6 +43,10 @@ public:
     // the background, the run lands in the history and is shown (traceImported). False
     // when nothing was given.
     bool openTraces(const QStringList& paths);
+    // Reads another training step of the shown imported job (in the background, as
+    // openTraces); false, with the reason in the banner, when the run is no import or
+    // has no such step.
+    bool openImportedStep(long long step);
     bool saveImportedOrder(const QString& path);  // the shown import's order as a schedule file
     bool exportCharts(const QString& path, int width = 1600, int height = 1000);
     bool exportTrace(const QString& path);
@@ -93,6 +97,7 @@ private:
     void saveConfigDialog();
     void openTraceDialog();
     void saveImportedOrderDialog();
+    void chooseImportedStepDialog();
     void exportChartsDialog();
     void exportTraceDialog();
 
@@ -116,6 +121,7 @@ private:
     QAction* m_cancelAct = nullptr;
     QAction* m_darkAct = nullptr;
     QAction* m_saveOrderAct = nullptr;
+    QAction* m_stepAct = nullptr;
     QTimer* m_rerunTimer = nullptr;
     RunPtr m_current;
 };

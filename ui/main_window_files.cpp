@@ -1,8 +1,11 @@
 // MainWindow: files (configs, traces, exports), recent files and window state.
+#include <algorithm>
+
 #include <QCloseEvent>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QMenu>
 #include <QStatusBar>
 #include <QUndoStack>
@@ -18,6 +21,7 @@
 #include "ui/experiment_doc.h"
 #include "ui/experiment_panel.h"
 #include "ui/main_window.h"
+#include "ui/run_controller.h"
 #include "ui/run_history_model.h"
 #include "ui/timeline_chart.h"
 #include "ui/trace_importer.h"
@@ -78,7 +82,8 @@ bool MainWindow::openTrace(const QString& path) {
 bool MainWindow::openTraces(const QStringList& paths) {
     if (paths.isEmpty()) return false;
     m_importer->start(paths);
-    statusBar()->showMessage(tr("Reading %n trace file(s)\u2026", nullptr, static_cast<int>(paths.size())));
+    m_cancelAct->setEnabled(true);
+    statusBar()->showMessage(tr("Reading %n trace file(s)\u2026 (Esc cancels)", nullptr, static_cast<int>(paths.size())));
     if (paths.size() == 1) addRecent(paths.front());
     return true;
 }
@@ -98,6 +103,13 @@ void MainWindow::connectTraceImporter() {
         m_banner->showError(tr("Cannot open trace: %1").arg(message));
         statusBar()->showMessage(tr("Import failed"), 5000);
     });
+    connect(m_importer, &TraceImporter::cancelled, this,
+            [this](quint64) { statusBar()->showMessage(tr("Import cancelled"), 5000); });
+    // Whichever way an import ends, Cancel stays on only for a run still going.
+    const auto ended = [this] { m_cancelAct->setEnabled(m_controller->isRunning() || m_importer->isBusy()); };
+    connect(m_importer, &TraceImporter::finished, this, ended);
+    connect(m_importer, &TraceImporter::failed, this, ended);
+    connect(m_importer, &TraceImporter::cancelled, this, ended);
 }
 
 bool MainWindow::saveImportedOrder(const QString& path) {
@@ -188,6 +200,39 @@ void MainWindow::openTraceDialog() {
         this, tr("Open traces: a PipeLab trace, or one torch.profiler trace per rank"), settings::lastDir.value(),
         tr("Chrome traces (*.json *.json.gz);;All files (*)"));
     openTraces(paths);
+}
+
+bool MainWindow::openImportedStep(long long step) {
+    if (!m_current || m_current->importPaths.isEmpty()) {
+        m_banner->showError(tr("The shown run is not an imported job: there is no other step to read."));
+        return false;
+    }
+    const auto& steps = m_current->importSteps;
+    if (std::find(steps.begin(), steps.end(), step) == steps.end()) {
+        QStringList have;
+        for (long long s : steps) have << QString::number(s);
+        m_banner->showError(tr("The imported job has no step %1 (it has %2).").arg(step).arg(have.join(QStringLiteral(", "))));
+        return false;
+    }
+    m_importer->start(m_current->importPaths, step);
+    m_cancelAct->setEnabled(true);
+    statusBar()->showMessage(tr("Reading step %1\u2026").arg(step));
+    return true;
+}
+
+void MainWindow::chooseImportedStepDialog() {
+    if (!m_current || m_current->importSteps.size() < 2) return;
+    QStringList items;
+    int current = 0;
+    for (long long s : m_current->importSteps) {
+        if (s == m_current->importStep) current = static_cast<int>(items.size());
+        items << QString::number(s);
+    }
+    bool ok = false;
+    const QString pick = QInputDialog::getItem(this, tr("Imported step"),
+                                               tr("Training step to show (every rank completed these):"), items,
+                                               current, false, &ok);
+    if (ok) openImportedStep(pick.toLongLong());
 }
 
 void MainWindow::saveImportedOrderDialog() {

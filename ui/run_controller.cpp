@@ -16,13 +16,15 @@ namespace pipelab::ui {
 QString RunRecord::label() const {
     const RunMeta& m = timeline.meta;
     // v only when it says something (interleaved): keeps the history column narrow.
-    return QStringLiteral("#%1 %2 p%3 m%4%5 \u00b7 %6")
+    // An imported job with several steps says which one it shows.
+    const QString step = importSteps.size() > 1 ? QStringLiteral(" \u00b7 step %1").arg(importStep) : QString();
+    return QStringLiteral("#%1 %2 p%3 m%4%5 \u00b7 %6%7")
         .arg(number)
         .arg(QString::fromStdString(m.schedule))
         .arg(m.stages)
         .arg(m.microbatches)
         .arg(m.chunks > 1 ? QStringLiteral(" v%1").arg(m.chunks) : QString())
-        .arg(QString::fromStdString(m.backend));
+        .arg(QString::fromStdString(m.backend), step);
 }
 
 RunController::RunController(QObject* parent) : QObject(parent) {

@@ -34,6 +34,10 @@ struct RunRecord {
     // every rank ran, which the user can save as a schedule file.
     QStringList importNotes;
     std::optional<Schedule> importedOrder;
+    // Where it came from and which steps it holds, so another step can be read.
+    QStringList importPaths;
+    std::vector<long long> importSteps;
+    long long importStep = 0;
 
     QString label() const;     // "#3 1f1b p4 m8 · sim", "#4 interleaved p4 m8 v2 · sim"
 };

@@ -17,30 +17,49 @@ TraceImporter::TraceImporter(QObject* parent) : QObject(parent) {
 
 TraceImporter::~TraceImporter() {
     m_pending.reset();
+    if (m_cancel) m_cancel->store(true);
     if (m_worker.joinable()) m_worker.join();
 }
 
-quint64 TraceImporter::start(const QStringList& paths) {
-    Request req{m_next++, paths};
+void TraceImporter::cancel() {
+    m_pending.reset();
+    if (m_workerJob != 0 && m_cancel) m_cancel->store(true);
+}
+
+quint64 TraceImporter::start(const QStringList& paths, std::optional<long long> step) {
+    Request req{m_next++, paths, step};
     m_current = req.id;
-    if (m_workerJob != 0) m_pending = std::move(req);
-    else launch(std::move(req));
+    if (m_workerJob != 0) {
+        m_pending = std::move(req);
+        m_cancel->store(true);  // its result would be stale: stop reading it
+    } else {
+        launch(std::move(req));
+    }
     return m_current;
 }
 
 void TraceImporter::launch(Request req) {
     if (m_worker.joinable()) m_worker.join();  // an ended worker: returns at once
     m_workerJob = req.id;
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
     QPointer<TraceImporter> self(this);
     std::vector<std::string> files;
     for (const QString& p : req.paths) files.push_back(p.toStdString());
-    m_worker = std::thread([self, id = req.id, files = std::move(files), paths = req.paths] {
+    m_worker = std::thread([self, id = req.id, files = std::move(files), paths = req.paths, step = req.step,
+                            cancel = m_cancel] {
         // Runs on the worker: nothing here touches a QObject except by queued call.
         auto rec = std::make_shared<RunRecord>();
         QString error;
+        bool wasCancelled = false;
         const auto t0 = std::chrono::steady_clock::now();
         try {
-            ImportResult r = import_trace_files(files);
+            ImportOptions opt;
+            opt.step = step;
+            opt.cancel = cancel.get();
+            ImportResult r = import_trace_files(files, opt);
+            rec->importPaths = paths;
+            rec->importSteps = r.steps;
+            rec->importStep = r.step;
             rec->timeline = std::move(r.timeline);
             rec->stats = compute_stats(rec->timeline);
             for (const auto& n : r.notes) rec->importNotes << QString::fromStdString(n);
@@ -48,6 +67,8 @@ void TraceImporter::launch(Request req) {
             QStringList names;
             for (const auto& f : r.files) names << QFileInfo(QString::fromStdString(f)).fileName();
             rec->source = names.join(QStringLiteral(", "));
+        } catch (const ImportCancelled&) {
+            wasCancelled = true;
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
             if (error.isEmpty()) error = QStringLiteral("the import failed");
@@ -57,18 +78,20 @@ void TraceImporter::launch(Request req) {
         // drops the call if the object dies before delivery.
         QMetaObject::invokeMethod(
             self.data(),
-            [self, id, rec = std::move(rec), error]() mutable {
-                if (self) self->onWorkerEnded(id, rec, error);
+            [self, id, rec = std::move(rec), error, wasCancelled]() mutable {
+                if (self) self->onWorkerEnded(id, rec, error, wasCancelled);
             },
             Qt::QueuedConnection);
     });
 }
 
-void TraceImporter::onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error) {
+void TraceImporter::onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error, bool wasCancelled) {
     if (m_worker.joinable()) m_worker.join();  // it posted this call as its last act
     m_workerJob = 0;
+    m_cancel.reset();
     if (id == m_current) {
-        if (error.isEmpty()) emit finished(id, rec);
+        if (wasCancelled) emit cancelled(id);
+        else if (error.isEmpty()) emit finished(id, rec);
         else emit failed(id, error);
     }
     if (m_pending) {

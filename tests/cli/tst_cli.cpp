@@ -40,6 +40,47 @@ private slots:
         QVERIFY(r.out.contains("pipelab-cli simulate"));
     }
 
+    void commandHelp_data() {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<QString>("mentions");
+        QTest::addColumn<QString>("omits");
+        QTest::newRow("run") << "run" << "--backend sim|cpu|cuda" << "pipelab-cli import";
+        QTest::newRow("simulate") << "simulate" << "--stats-json" << "pipelab-cli run";
+        QTest::newRow("validate") << "validate" << "--schedule-file FILE" << "overrides";
+        QTest::newRow("import") << "import" << "--mapping FILE" << "--boundaries";
+        QTest::newRow("check") << "check" << "--fixtures DIR" << "pipelab-cli devices";
+    }
+    void commandHelp() {
+        QFETCH(QString, command);
+        QFETCH(QString, mentions);
+        QFETCH(QString, omits);
+        for (const char* flag : {"--help", "-h"}) {
+            const Result r = run_cli({command, flag});
+            QCOMPARE(r.code, 0);
+            QVERIFY2(r.out.contains("pipelab-cli " + command), qPrintable(r.out));
+            QVERIFY2(r.out.contains(mentions), qPrintable(r.out));
+            QVERIFY2(!r.out.contains(omits), qPrintable(r.out));
+        }
+        const Result bad = run_cli({"frobnicate", "--help"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY(bad.err.contains("unknown command \"frobnicate\""));
+    }
+
+    void unknownFlagIsNamed_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("last") << QStringList{"simulate", "--bogus"};
+        QTest::newRow("with value") << QStringList{"simulate", "--bogus", "3"};
+        QTest::newRow("inline") << QStringList{"run", "--bogus=3"};
+        QTest::newRow("other command's flag") << QStringList{"validate", "--stages", "4"};
+    }
+    void unknownFlagIsNamed() {
+        QFETCH(QStringList, args);
+        const Result r = run_cli(args);
+        QCOMPARE(r.code, 2);
+        const QString flag = args[1].section('=', 0, 0);
+        QVERIFY2(r.err.contains("unknown option " + flag), qPrintable(r.err));
+    }
+
     void everySample_data() {
         QTest::addColumn<QString>("path");
         const QDir dir(PIPELAB_SAMPLES);

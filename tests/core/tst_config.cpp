@@ -35,6 +35,15 @@ private slots:
         QCOMPARE(run_config_to_json(back).dump(), run_config_to_json(c).dump());
     }
 
+    // V schedules run two chunks per rank: their default when the config omits chunks; an
+    // explicit value is kept (and checked by the plan).
+    void vSchedulesDefaultToTwoChunks() {
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "zb-v"}})").pipeline.chunks, 2);
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "dualpipev", "chunks": 3}})").pipeline.chunks, 3);
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "zb"}})").pipeline.schedule, ScheduleKind::ZeroBubble);
+        QCOMPARE(parse_run_config(R"({"pipeline": {"schedule": "zb-h1"}})").pipeline.chunks, 1);
+    }
+
     void errorsNameFieldAndRange_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("message");
@@ -50,7 +59,7 @@ private slots:
         QTest::newRow("too large") << R"({"pipeline": {"stages": 5000}})"
                                    << "\"pipeline.stages\": must be <= 1024, got 5000";
         QTest::newRow("unknown schedule") << R"({"pipeline": {"schedule": "zigzag"}})"
-                                          << "\"pipeline.schedule\": unknown schedule \"zigzag\" (allowed: gpipe, 1f1b, interleaved, zb)";
+                                          << "\"pipeline.schedule\": unknown schedule \"zigzag\" (allowed: gpipe, 1f1b, interleaved, zb-greedy, bfs, interleaved-zb, zb-h1, zb-h2, zb-v, dualpipev)";
         QTest::newRow("schedule not a string") << R"({"pipeline": {"schedule": 3}})"
                                                << "\"pipeline.schedule\": must be a string, got 3";
         QTest::newRow("unknown field") << R"({"pipeline": {"stage": 4}})"
@@ -81,8 +90,12 @@ private slots:
     void planErrors_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("message");
-        QTest::newRow("interleaved m % p") << R"({"pipeline": {"schedule": "interleaved", "chunks": 2, "stages": 4, "microbatches": 6}})"
-                                           << "\"pipeline.microbatches\": interleaved needs a multiple of stages (4), got 6; try 4 or 8";
+        QTest::newRow("interleaved rounds") << R"({"pipeline": {"schedule": "interleaved", "chunks": 2, "stages": 4, "microbatches": 9}})"
+                                            << "\"pipeline.microbatches\": interleaved runs max(1, m/p) = 2 rounds of equal size";
+        QTest::newRow("zb-v one chunk") << R"({"pipeline": {"schedule": "zb-v", "chunks": 1}})"
+                                        << "\"pipeline.chunks\": zb-v places exactly two chunks per rank in a V";
+        QTest::newRow("dualpipev few microbatches") << R"({"pipeline": {"schedule": "dualpipev", "stages": 4, "microbatches": 6}})"
+                                                    << "\"pipeline.microbatches\": dualpipev needs at least 2*stages = 8 microbatches";
         QTest::newRow("more chunks than layers") << R"({"model": {"layers": 2}, "pipeline": {"stages": 8}})"
                                                  << "\"pipeline.stages\": stages*chunks = 8 chunks but the model has only 4 layers";
         QTest::newRow("wrong boundary count") << R"({"pipeline": {"stages": 4, "boundaries": [2, 4]}})"

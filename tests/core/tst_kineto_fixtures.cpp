@@ -265,6 +265,14 @@ private slots:
         }
     }
 
+    // The "zb" fixture ran PyTorch's ScheduleInterleavedZeroBubble: PipeLab now has that
+    // order, so the import names it.
+    void interleavedZeroBubbleIsRecognised() {
+        const ImportResult r = import_trace_files(files_of(fixture("zb")));
+        QCOMPARE(r.recognised_schedule, std::string("interleaved-zb"));
+        QCOMPARE(r.timeline.meta.schedule, std::string("interleaved-zb"));
+    }
+
     void folderImportsEveryRank() {
         QTemporaryDir tmp;
         for (const auto& path : files_of(fixture("interleaved")))

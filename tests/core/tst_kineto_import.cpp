@@ -2,6 +2,7 @@
 // file held, and checks the rules (compute trimmed to its transfers, steps, clock
 // alignment, mapping files, GPU kernels, overlapped actions, inference) and the messages
 // for bad input.
+#include <atomic>
 #include <QtTest>
 
 #include <cmath>
@@ -179,6 +180,20 @@ private slots:
         const std::string e = error_of([&] { import_kineto({read_text(text.toStdString())}); });
         QVERIFY_HAS(e, "holds no pipeline actions");
         QVERIFY_HAS(e, "mapping file");
+    }
+
+    void cancelStopsTheRead() {
+        std::string text = R"({"traceEvents":[)";
+        for (int i = 0; i < 20000; ++i)
+            text += std::string(i ? "," : "") + R"({"ph":"X","cat":"cpu_op","name":"aten::mm","pid":1,"tid":1,"ts":)" +
+                    std::to_string(i) + R"(,"dur":1})";
+        text += "]}";
+        std::atomic<bool> cancel{false};
+        std::istringstream whole(text);
+        QCOMPARE(read_kineto_trace(whole, "big.json", &cancel).events.size(), std::size_t(20000));
+        cancel = true;
+        std::istringstream again(text);
+        QVERIFY_THROWS_EXCEPTION(ImportCancelled, read_kineto_trace(again, "big.json", &cancel));
     }
 
     void unknownActionsAreSkippedWithANote() {

@@ -68,6 +68,27 @@ private slots:
                  std::string("1F0 1F1 3F0 3B0 3F1 3B1 1F2 1B0 1F3 1B1 3F2 3B2 3F3 3B3 1B2 1B3"));
     }
 
+    // Names round-trip; "zb" stays an alias of zb-greedy so old configs and traces load.
+    void scheduleNames() {
+        for (int k = 0; k < int(ScheduleKind::NUM_SCHEDULES); ++k)
+            QCOMPARE(parse_schedule_kind(to_string(ScheduleKind(k))), std::optional<ScheduleKind>(ScheduleKind(k)));
+        QCOMPARE(to_string(ScheduleKind::ZeroBubble), std::string_view("zb-greedy"));
+        QCOMPARE(parse_schedule_kind("zb"), std::optional<ScheduleKind>(ScheduleKind::ZeroBubble));
+        QVERIFY(!parse_schedule_kind("zb-h3"));
+        QCOMPARE(default_chunks(ScheduleKind::ZBV), 2);
+        QCOMPARE(default_chunks(ScheduleKind::ZBH1), 1);
+    }
+
+    // V placement: rank r holds chunks r and 2p-1-r; the lowering sends between them.
+    void vPlacement() {
+        QCOMPARE(v_chunk_ranks(3), (std::vector<int>{0, 1, 2, 2, 1, 0}));
+        const Schedule s = make_schedule({ScheduleKind::ZBV, 2, 2, 2}, 4);
+        QCOMPARE(s.chunk_rank, (std::vector<int>{0, 1, 1, 0}));
+        // Chunk 1 -> 2 stays on rank 1: no SEND_F between them; chunk 2 -> 3 crosses.
+        QCOMPARE(text(s.ranks[1]), std::string("1RECV_F0 1F0 2F0 2SEND_F0 1RECV_F1 1F1 2F1 2SEND_F1 2RECV_B0 2I0 "
+                                               "2W0 1I0 1SEND_B0 1W0 2RECV_B1 2I1 2W1 1I1 1SEND_B1 1W1"));
+    }
+
     void sendRecvLowering() {
         const Schedule s = add_send_recv(one_f_one_b_order(2, 2));
         QCOMPARE(text(s.ranks[0]), std::string("0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1"));
@@ -99,15 +120,18 @@ private slots:
                     QCOMPARE(s.action_count(), std::size_t(per_mb * p * m + 4 * (p - 1) * m));
                     ++checked;
                 }
-                if (p >= 2 && m % p == 0)
-                    for (int v = 2; v <= 4; ++v) {
-                        const Schedule s = make_schedule({ScheduleKind::Interleaved, p, m, v}, 64);
+                // Every other kind wherever its spec check accepts (p, m, v).
+                for (auto kind : {ScheduleKind::Interleaved, ScheduleKind::LoopedBFS, ScheduleKind::InterleavedZB,
+                                  ScheduleKind::ZBH1, ScheduleKind::ZBH2, ScheduleKind::ZBV, ScheduleKind::DualPipeV})
+                    for (int v = 1; v <= 4; ++v) {
+                        if (check_schedule_spec({kind, p, m, v}, 64)) continue;
+                        const Schedule s = make_schedule({kind, p, m, v}, 64);
                         const auto err = validate_schedule(s);
                         QVERIFY2(!err, err ? err->what().c_str() : "");
                         ++checked;
                     }
             }
-        QVERIFY(checked > 500);
+        QVERIFY(checked > 3000);
     }
 
     void impossibleSpecsAreRefused_data() {
@@ -118,7 +142,11 @@ private slots:
         QTest::addColumn<QString>("field");
         QTest::addColumn<QString>("says");
         const int I = int(ScheduleKind::Interleaved), G = int(ScheduleKind::GPipe);
-        QTest::newRow("interleaved m not multiple of p") << I << 4 << 6 << 2 << "microbatches" << "try 4 or 8";
+        QTest::newRow("interleaved m not multiple of rounds") << I << 4 << 9 << 2 << "microbatches" << "try 8 or 10";
+        QTest::newRow("zb-v three chunks") << int(ScheduleKind::ZBV) << 4 << 8 << 3 << "chunks" << "set chunks to 2";
+        QTest::newRow("dualpipev m < 2p") << int(ScheduleKind::DualPipeV) << 4 << 7 << 2 << "microbatches"
+                                          << "use 8 or more";
+        QTest::newRow("zb-h1 two chunks") << int(ScheduleKind::ZBH1) << 4 << 8 << 2 << "chunks" << "zb-v";
         QTest::newRow("interleaved one chunk") << I << 4 << 8 << 1 << "chunks" << "use 1f1b";
         QTest::newRow("gpipe two chunks") << G << 4 << 8 << 2 << "chunks" << "interleaved";
         QTest::newRow("more chunks than layers") << I << 4 << 8 << 3 << "stages" << "only 10 layers";

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/recompute.h"
 #include "core/schedule_gen.h"
 #include "core/simulator.h"
 #include "core/stats.h"
@@ -88,6 +89,75 @@ private slots:
                     ++rows;
                 }
         QVERIFY(rows > 300);
+    }
+
+    // ZB-H1 (the zero-bubble repo's order): each rank idles (p-1)(F+I-W) and holds at most
+    // p microbatches, at F = I = W as the order was made for.
+    void zbH1BubbleAndMemory() {
+        int rows = 0;
+        for (int p = 2; p <= 8; ++p)
+            for (int m = p; m <= 32; ++m) {
+                const Stats st = compute_stats(run_uniform(ScheduleKind::ZBH1, p, m, 1, 1, 1, 1));
+                for (const RankStats& r : st.ranks) {
+                    if (std::abs(r.idle_us - (p - 1) * 1.0) > 1e-9)
+                        QFAIL(qPrintable(QString("p=%1 m=%2 rank %3: idle %4, (p-1)(F+I-W) = %5")
+                                             .arg(p).arg(m).arg(r.rank).arg(r.idle_us).arg(p - 1)));
+                    QVERIFY(r.peak_inflight_microbatches <= p);
+                }
+                QVERIFY(std::abs(*st.bubble_formula - st.bubble_fraction) < 1e-9);
+                ++rows;
+            }
+        QVERIFY(rows > 150);
+    }
+
+    // With the same model (V chunks are half a stage each), ZB-H2 and ZB-V have less bubble
+    // than ZB-H1 in the paper's measure (rank spans: the last rank's wait for its first
+    // input is overlapped by the previous iteration), none at all from m >= 2p.
+    void zbH2AndZbvBeatH1() {
+        for (int p = 2; p <= 8; ++p)
+            for (int m : {2 * p, 3 * p, 32}) {
+                const double h1 = span_bubble_rate(compute_stats(run_uniform(ScheduleKind::ZBH1, p, m, 1, 1, 1, 1)));
+                const double h2 = span_bubble_rate(compute_stats(run_uniform(ScheduleKind::ZBH2, p, m, 1, 1, 1, 1)));
+                const double zv =
+                    span_bubble_rate(compute_stats(run_uniform(ScheduleKind::ZBV, p, m, 2, 0.5, 0.5, 0.5)));
+                QVERIFY(h2 < 1e-9 && zv < 1e-9);
+                QVERIFY2(h2 < h1, qPrintable(QString("p=%1 m=%2: zb-h2 %3 vs zb-h1 %4").arg(p).arg(m).arg(h2).arg(h1)));
+                QVERIFY2(zv < h1, qPrintable(QString("p=%1 m=%2: zb-v %3 vs zb-h1 %4").arg(p).arg(m).arg(zv).arg(h1)));
+            }
+    }
+
+    // Recomputation on every chunk, for every schedule: peak activations drop, and the
+    // step grows by about one forward per microbatch (the R actions of a rank; a rank's
+    // waits absorb part of it, the pipeline's fill adds at most p-1 more).
+    void recomputeTradesTimeForMemory() {
+        const int p = 4, m = 8;
+        for (int k = 0; k < int(ScheduleKind::NUM_SCHEDULES); ++k) {
+            const auto kind = ScheduleKind(k);
+            const int v = kind == ScheduleKind::Interleaved ? 2 : default_chunks(kind);
+            const double f = 1.0 / v;  // a chunk is 1/v of a stage
+            const Schedule s = make_schedule({kind, p, m, v}, p * v);
+            const Partition part = balanced_partition(std::vector<double>(static_cast<std::size_t>(p * v), 1.0), p * v);
+            const CostModel cost = uniform_cost_model(p * v, f, f, f, kAct);
+            const Stats plain = compute_stats(simulate(s, part, cost));
+            const Stats rc = compute_stats(simulate(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)), part, cost));
+            const QString name = QString::fromStdString(std::string(to_string(kind)));
+            // The rank with the most activations sizes the device; the last rank of 1F1B held
+            // one microbatch's anyway, so compare the peaks over ranks.
+            const auto peak = [](const Stats& st) {
+                std::int64_t b = 0;
+                for (const RankStats& r : st.ranks) b = std::max(b, r.peak_activation_bytes);
+                return b;
+            };
+            // Where a W runs long after its I (zb-h1, zb-h2, interleaved-zb with one chunk),
+            // the rank holding the most keeps the recomputed activations until the W: equal.
+            QVERIFY2(peak(rc) <= peak(plain), qPrintable(name));
+            const bool w_lags = kind == ScheduleKind::ZBH1 || kind == ScheduleKind::ZBH2 ||
+                                (kind == ScheduleKind::InterleavedZB && v == 1);
+            if (!w_lags) QVERIFY2(peak(rc) < peak(plain), qPrintable(name));
+            const double extra = rc.step_time_us - plain.step_time_us;  // in forwards of a stage
+            qInfo("%s: +%.2f forwards of a stage over m = %d", qPrintable(name), extra, m);
+            QVERIFY2(extra >= 0.5 * m && extra <= m + p, qPrintable(name + QString(": +%1").arg(extra)));
+        }
     }
 
     void peakInflightMicrobatches() {

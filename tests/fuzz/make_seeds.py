@@ -39,13 +39,18 @@ def configs():
     for path in sorted(glob.glob(os.path.join(ROOT, "samples", "*.json"))):
         shutil.copy(path, os.path.join(CORPUS, "config", os.path.basename(path)))
     write("config", "near-miss-interleaved.json", json.dumps(
-        {"pipeline": {"schedule": "interleaved", "stages": 4, "chunks": 2, "microbatches": 6}}))
+        {"pipeline": {"schedule": "interleaved", "stages": 4, "chunks": 2, "microbatches": 9}}))
+    write("config", "near-miss-dualpipev.json", json.dumps(
+        {"pipeline": {"schedule": "dualpipev", "stages": 4, "microbatches": 7}}))
     write("config", "near-miss-boundaries.json", json.dumps(
         {"model": {"layers": 4}, "pipeline": {"stages": 2, "boundaries": [3]}, "training": {"lr": 1e-3}}))
 
 
 def schedules(cli):
-    specs = [("gpipe", 2, 2, 1), ("1f1b", 4, 4, 1), ("interleaved", 2, 4, 2), ("zb", 3, 4, 1)]
+    # zb_p3m4v1.json (zb-greedy under its old name "zb") stays in the corpus: the alias.
+    specs = [("gpipe", 2, 2, 1), ("1f1b", 4, 4, 1), ("interleaved", 2, 4, 2), ("zb-greedy", 3, 4, 1),
+             ("bfs", 2, 3, 2), ("interleaved-zb", 2, 4, 2), ("zb-h1", 3, 4, 1), ("zb-h2", 3, 4, 1),
+             ("zb-v", 2, 4, 2), ("dualpipev", 2, 4, 2)]
     for kind, p, m, v in specs:
         out = os.path.join(CORPUS, "schedule", f"{kind}_p{p}m{m}v{v}.json")
         subprocess.run([cli, "schedule", "--schedule", kind, "--stages", str(p), "--microbatches", str(m),
@@ -57,7 +62,7 @@ def schedules(cli):
 
 
 def traces(cli):
-    for kind, chunks in [("gpipe", 1), ("interleaved", 2), ("zb", 1)]:
+    for kind, chunks in [("gpipe", 1), ("interleaved", 2), ("zb-greedy", 1), ("zb-v", 2)]:
         out = os.path.join(CORPUS, "trace", f"{kind}.json")
         subprocess.run([cli, "simulate", "--schedule", kind, "--stages", "2", "--microbatches", "2",
                         "--chunks", str(chunks), "--trace", out, "--no-gantt"], check=True, stdout=subprocess.DEVNULL)

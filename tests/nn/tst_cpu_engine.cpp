@@ -129,8 +129,27 @@ private slots:
         QTest::newRow("1f1b p=4 split I+W") << O << 4 << 6 << 1 << QList<int>{} << 1;
         QTest::newRow("1f1b p=3 W deferred") << O << 3 << 5 << 1 << QList<int>{1, 2} << 2;
         QTest::newRow("interleaved p=2 v=2 W deferred") << I << 2 << 4 << 2 << QList<int>{} << 2;
-        QTest::newRow("zb p=4") << int(ScheduleKind::ZeroBubble) << 4 << 8 << 1 << QList<int>{} << 0;
-        QTest::newRow("zb p=3 skewed") << int(ScheduleKind::ZeroBubble) << 3 << 5 << 1 << QList<int>{1, 2} << 0;
+        QTest::newRow("zb-greedy p=4") << int(ScheduleKind::ZeroBubble) << 4 << 8 << 1 << QList<int>{} << 0;
+        QTest::newRow("zb-greedy p=3 skewed") << int(ScheduleKind::ZeroBubble) << 3 << 5 << 1 << QList<int>{1, 2} << 0;
+        // PyTorch's rounds: m = 6 on p = 4 is one round of 6.
+        QTest::newRow("interleaved p=4 v=2 m=6") << I << 4 << 6 << 2 << QList<int>{} << 0;
+        const int BFS = int(ScheduleKind::LoopedBFS), IZB = int(ScheduleKind::InterleavedZB);
+        const int H1 = int(ScheduleKind::ZBH1), H2 = int(ScheduleKind::ZBH2), ZV = int(ScheduleKind::ZBV),
+                  DP = int(ScheduleKind::DualPipeV);
+        QTest::newRow("bfs p=2 v=2") << BFS << 2 << 3 << 2 << QList<int>{} << 0;
+        QTest::newRow("bfs p=4 v=1") << BFS << 4 << 5 << 1 << QList<int>{} << 0;
+        QTest::newRow("interleaved-zb p=2 v=2") << IZB << 2 << 4 << 2 << QList<int>{} << 0;
+        QTest::newRow("interleaved-zb p=4 v=2 m=6") << IZB << 4 << 6 << 2 << QList<int>{} << 0;
+        QTest::newRow("interleaved-zb p=3 v=1") << IZB << 3 << 5 << 1 << QList<int>{} << 0;
+        QTest::newRow("zb-h1 p=4") << H1 << 4 << 8 << 1 << QList<int>{} << 0;
+        QTest::newRow("zb-h1 p=3 skewed") << H1 << 3 << 5 << 1 << QList<int>{1, 2} << 0;
+        QTest::newRow("zb-h2 p=4") << H2 << 4 << 8 << 1 << QList<int>{} << 0;
+        QTest::newRow("zb-v p=2") << ZV << 2 << 4 << 2 << QList<int>{} << 0;
+        QTest::newRow("zb-v p=2 skewed m=3") << ZV << 2 << 3 << 2 << QList<int>{1, 2, 6} << 0;
+        QTest::newRow("zb-v p=4") << ZV << 4 << 8 << 2 << QList<int>{} << 0;
+        QTest::newRow("dualpipev p=2") << DP << 2 << 5 << 2 << QList<int>{} << 0;
+        QTest::newRow("dualpipev p=2 skewed") << DP << 2 << 4 << 2 << QList<int>{1, 2, 6} << 0;
+        QTest::newRow("dualpipev p=4") << DP << 4 << 8 << 2 << QList<int>{} << 0;
     }
     void pipelinedGradientsEqualUnpartitioned() {
         QFETCH(int, kind);

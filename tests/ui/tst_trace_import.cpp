@@ -1,6 +1,7 @@
 // Opening a real PyTorch job in the app: two committed rank traces become one run in the
 // history, read off the GUI thread; its order saves as a schedule file; a broken set of
 // files shows the reason in the banner and leaves the window as it was.
+#include <QAction>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -91,6 +92,68 @@ private slots:
         QCOMPARE(imported.count(), 1);
         QCOMPARE(w.history()->count(), before + 1);
         QVERIFY(w.currentRun()->source.startsWith(QStringLiteral("gpipe_rank0")));
+    }
+
+    void anotherStepOfTheSameJob() {
+        MainWindow w;
+        QSignalSpy imported(&w, &MainWindow::traceImported);
+        const QStringList files{kFixtures + "/1f1b_rank0.json.gz", kFixtures + "/1f1b_rank1.json.gz"};
+        QVERIFY(!w.openImportedStep(1));  // nothing imported yet: refused, no crash
+        QVERIFY(w.openTraces(files));
+        QVERIFY(imported.wait(30000));
+        const RunPtr last = w.currentRun();
+        QCOMPARE(last->importSteps, (std::vector<long long>{1, 2}));
+        QCOMPARE(last->importStep, 2LL);  // default: the last step every rank completed
+        QVERIFY(last->label().contains(QStringLiteral("step 2")));
+
+        QVERIFY(!w.openImportedStep(7));  // no such step: the banner names the ones there are
+        QVERIFY(w.findChild<ErrorBanner*>()->message().contains(QStringLiteral("has no step 7 (it has 1, 2)")));
+        QCOMPARE(w.currentRun(), last);
+
+        QVERIFY(w.openImportedStep(1));
+        QVERIFY(imported.wait(30000));
+        const RunPtr first = w.currentRun();
+        QCOMPARE(first->importStep, 1LL);
+        QCOMPARE(first->importPaths, files);
+        QVERIFY(first->label().contains(QStringLiteral("step 1")));
+        // Same job, same order, another step: its own times.
+        QCOMPARE(first->importedOrder->ranks, last->importedOrder->ranks);
+        QVERIFY(first->timeline.events.size() == last->timeline.events.size());
+        QVERIFY(first->stats.step_time_us != last->stats.step_time_us);
+    }
+
+    void escCancelsAnImport() {
+        // Big enough that the read is still going when Esc arrives (the flag is polled
+        // every 4096 events).
+        const QString big = m_tmp.filePath(QStringLiteral("big_rank0.json"));
+        {
+            std::ofstream out(big.toStdString());
+            out << R"({"distributedInfo":{"rank":0,"world_size":1},"traceEvents":[)";
+            for (int i = 0; i < 400000; ++i)
+                out << (i ? "," : "") << R"({"ph":"X","cat":"cpu_op","name":"aten::mm","pid":1,"tid":1,"ts":)" << i
+                    << R"(,"dur":1})";
+            out << "]}";
+        }
+        MainWindow w;
+        const int before = w.history()->count();
+        QSignalSpy imported(&w, &MainWindow::traceImported);
+        QSignalSpy failed(w.traceImporter(), &TraceImporter::failed);
+        QSignalSpy cancelled(w.traceImporter(), &TraceImporter::cancelled);
+        QAction* cancel = nullptr;
+        for (QAction* a : w.findChildren<QAction*>())
+            if (a->shortcut() == QKeySequence(Qt::Key_Escape)) cancel = a;
+        QVERIFY(cancel);
+        QVERIFY(!cancel->isEnabled());
+        QVERIFY(w.openTraces({big}));
+        QVERIFY(cancel->isEnabled());
+        cancel->trigger();
+        QVERIFY(cancelled.wait(30000));
+        QCOMPARE(imported.count(), 0);
+        QCOMPARE(failed.count(), 0);
+        QCOMPARE(w.history()->count(), before);
+        QVERIFY(!w.traceImporter()->isBusy());
+        QVERIFY(!cancel->isEnabled());
+        QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("cancelled")));
     }
 
 private:
