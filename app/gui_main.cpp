@@ -3,10 +3,18 @@
 // the first run and quits (docs, visual checks; exit 2 when the file cannot be opened,
 // 3 when the run fails, the banner in the picture either way); `--compare OTHER.json` also runs OTHER
 // and shows both on the Compare tab; `--reveal K` shows the first K actions (step-through);
-// `--dark` uses the dark palette.
+// `--dark` uses the dark palette. Teaching views: `--critical-path` outlines the critical
+// path, `--why ACTION` (e.g. 1F3) focuses that block as a click would (arrows to what it
+// waited for, the sentence in the status bar), `--edit R:FROM:TO,...` opens the schedule
+// editor on the experiment's schedule and makes those moves (an illegal one shows its
+// refusal); the screenshot then waits for the editor's last run.
+#include <functional>
+#include <memory>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTabWidget>
+#include <QAction>
 #include <QTimer>
 
 #include "app/builtin_backends.h"
@@ -15,7 +23,12 @@
 #include "ui/main_window.h"
 #include "ui/run_controller.h"
 #include "ui/run_history_model.h"
+#include "ui/schedule_edit_model.h"
+#include "ui/schedule_edit_view.h"
+#include "ui/schedule_editor.h"
 #include "ui/step_bar.h"
+#include "ui/timeline_chart.h"
+#include "ui/wait_overlay.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -39,7 +52,13 @@ int main(int argc, char** argv) {
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark palette."));
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for screenshots."), QStringLiteral("WxH"),
                                   QStringLiteral("1600x1000"));
-    parser.addOptions({shot, compare, trace, reveal, dark, size});
+    const QCommandLineOption critical(QStringLiteral("critical-path"), QStringLiteral("Outline the critical path."));
+    const QCommandLineOption why(QStringLiteral("why"), QStringLiteral("Focus this action's block (e.g. 1F3): why it waits."),
+                                 QStringLiteral("ACTION"));
+    const QCommandLineOption edit(QStringLiteral("edit"),
+                                  QStringLiteral("Schedule editor: start from the experiment and move actions (rank:from:to,...)."),
+                                  QStringLiteral("MOVES"));
+    parser.addOptions({shot, compare, trace, reveal, dark, size, critical, why, edit});
     parser.process(app);
 
     pipelab::ui::MainWindow w;
@@ -52,13 +71,52 @@ int main(int argc, char** argv) {
         const int k = parser.value(reveal).toInt();
         QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, k] { w.stepBar()->setShown(k); });
     }
+    if (parser.isSet(critical))
+        if (auto* act = w.findChild<QAction*>(QStringLiteral("criticalPathAction"))) act->setChecked(true);
+    if (parser.isSet(why)) {
+        const auto action = pipelab::parse_action(parser.value(why).toStdString());
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, action] {
+            const auto& events = w.chart()->timeline().events;
+            for (std::size_t i = 0; action && i < events.size(); ++i)
+                if (pipelab::Action{events[i].kind, events[i].chunk, events[i].microbatch} == *action)
+                    w.chart()->waits()->setFocusEvent(static_cast<int>(i), true);
+        });
+    }
     const QString shotPath = parser.value(shot);
     // Saves the window as it is (the error banner included) and quits with `code`; a
     // grab that cannot be written is exit code 1. Delayed so the banner is laid out.
     auto saveAndExit = [&w, shotPath](int code) {
         QTimer::singleShot(300, &w, [&w, shotPath, code] { QApplication::exit(w.grab().save(shotPath) ? code : 1); });
     };
-    if (!shotPath.isEmpty()) {
+    if (parser.isSet(edit)) {
+        // After the first run: the editor tab, the experiment's schedule, then one move per
+        // editor run (a refused move starts none, so the next follows at once).
+        auto* editor = w.findChild<pipelab::ui::ScheduleEditor*>();
+        auto moves = std::make_shared<QStringList>(parser.value(edit).split(QLatin1Char(','), Qt::SkipEmptyParts));
+        auto step = std::make_shared<std::function<void()>>();
+        *step = [editor, moves, step, saveAndExit, shotPath] {
+            while (!moves->isEmpty()) {
+                const QStringList m = moves->takeFirst().split(QLatin1Char(':'));
+                if (m.size() == 3 && editor->model()->move(m[0].toInt(), m[1].toInt(), m[2].toInt()).isEmpty()) {
+                    editor->view()->select(m[0].toInt(), m[2].toInt());
+                    return;  // the rerun calls back
+                }
+                if (m.size() == 3) editor->view()->select(m[0].toInt(), m[1].toInt());
+            }
+            QObject::disconnect(editor, &pipelab::ui::ScheduleEditor::runShown, nullptr, nullptr);
+            if (!shotPath.isEmpty()) saveAndExit(0);
+        };
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, editor, [&w, editor, step] {
+            if (editor->model()->hasSchedule()) return;
+            w.tabs()->setCurrentWidget(editor);
+            QObject::connect(editor, &pipelab::ui::ScheduleEditor::runShown, editor, [step] { (*step)(); });
+            editor->startFromExperiment();
+        });
+        QObject::connect(editor->controller(), &pipelab::ui::RunController::failed, &w, [saveAndExit, shotPath] {
+            if (!shotPath.isEmpty()) saveAndExit(3);
+        });
+    }
+    if (!shotPath.isEmpty() && !parser.isSet(edit)) {
         // Counts runs shown; with --compare the picture waits for the second one.
         const int wanted = parser.isSet(compare) ? 2 : 1;
         auto shown = std::make_shared<int>(0);

@@ -24,25 +24,25 @@ Dependencies dependencies(const Action& a, const DepLookup& lk) {
     switch (a.kind) {
     case K::F:
         if (c == 0) break;
-        if (remote_prev && lk.lowered()) add({K::RECV_F, c, m}, "forward before its input arrives");
-        else add({K::F, c - 1, m}, "forward before the previous chunk's forward");
+        if (remote_prev && lk.lowered()) add({K::RECV_F, c, m}, "its input has not arrived");
+        else add({K::F, c - 1, m}, "the previous chunk's forward has not run");
         break;
-    case K::R: add({K::F, c, m}, "recompute before its forward"); break;
+    case K::R: add({K::F, c, m}, "its forward has not run"); break;
     case K::B:
     case K::I: {
         const Action r{K::R, c, m};
-        if (lk.has(r)) add(r, "backward before its recompute");
-        else add({K::F, c, m}, "backward before its forward");
+        if (lk.has(r)) add(r, "its recompute has not run");
+        else add({K::F, c, m}, "its forward has not run");
         if (c + 1 >= lk.n_chunks()) break;
-        if (remote_next && lk.lowered()) add({K::RECV_B, c, m}, "backward before its output gradient arrives");
-        else add(backward_of(c + 1, m, lk), "backward before the next chunk's backward");
+        if (remote_next && lk.lowered()) add({K::RECV_B, c, m}, "its output gradient has not arrived");
+        else add(backward_of(c + 1, m, lk), "the next chunk's backward has not run");
         break;
     }
-    case K::W: add({K::I, c, m}, "weight gradient before I"); break;
-    case K::SEND_F: add({K::F, c, m}, "send before the forward"); break;
-    case K::SEND_B: add(backward_of(c, m, lk), "send before the backward"); break;
+    case K::W: add({K::I, c, m}, "its input gradient (I) has not run"); break;
+    case K::SEND_F: add({K::F, c, m}, "the forward it sends has not run"); break;
+    case K::SEND_B: add(backward_of(c, m, lk), "the backward it sends has not run"); break;
     case K::RECV_F:
-    case K::RECV_B: add(comm_peer(a), "receive before its send"); break;
+    case K::RECV_B: add(comm_peer(a), "its send has not run"); break;
     case K::NUM_KINDS: break;
     }
     return d;

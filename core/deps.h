@@ -35,7 +35,7 @@ public:
 struct Dependency {
     Action action;
     bool message = false;  // reaches this rank through a transfer
-    const char* reason = "";  // what waiting for it means: "forward before its input arrives"
+    const char* reason = "";  // why the action cannot go first without it: "its input has not arrived"
 };
 
 struct Dependencies {

@@ -165,10 +165,15 @@ private:
                     if (d.message) continue;  // a compute-only list: completeness asks for the messages
                     const int p = m_index->position(d.action);
                     if (p == kNone || p > i)
-                        return error(r, i, std::string(d.reason) + ": needs " + to_string(d.action) +
-                                               " earlier on rank " + std::to_string(r) +
-                                               (p == kNone ? std::string(" (absent)")
-                                                           : " (it is at #" + std::to_string(p) + ")"));
+                        // Phrased for a person moving actions: "2B5 cannot come before 2F5: its
+                        // forward has not run"; the app's schedule editor shows the same words.
+                        return error(r, i, p == kNone
+                                               ? to_string(a) + " needs " + to_string(d.action) +
+                                                     ", which rank " + std::to_string(r) +
+                                                     " never runs: " + d.reason
+                                               : to_string(a) + " cannot come before " + to_string(d.action) +
+                                                     ": " + d.reason + " (" + to_string(d.action) +
+                                                     " is at #" + std::to_string(p) + ")");
                 }
             }
         }

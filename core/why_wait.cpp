@@ -136,8 +136,20 @@ WaitAnalysis analyse_waits(const Timeline& tl) {
         }
     }
 
-    // Idle stretches between compute actions, by cause.
+    // Idle stretches between compute actions, by cause. The pipeline fills until a rank's
+    // first backward can start (its first gradient has to travel down the pipe and back)
+    // and drains once the last forward of the step has run: waits there are warm-up and
+    // cool-down, the schedule's own bubble, even on a perfectly balanced pipeline. Only
+    // steady-state waits are blamed on a transfer or on a slower rank (imbalance).
+    double last_forward = -std::numeric_limits<double>::infinity();
+    for (const TimelineEvent& e : ev)
+        if (e.kind == ActionKind::F) last_forward = std::max(last_forward, e.end_us);
     for (std::size_t r = 0; r < ts.per_rank.size(); ++r) {
+        double first_backward = std::numeric_limits<double>::infinity();
+        for (int i : ts.per_rank[r]) {
+            const TimelineEvent& e = ev[static_cast<std::size_t>(i)];
+            if (is_backward(e.kind)) first_backward = std::min(first_backward, e.start_us);
+        }
         double from = t0;
         bool first = true;
         for (int i : ts.per_rank[r]) {
@@ -146,7 +158,8 @@ WaitAnalysis analyse_waits(const Timeline& tl) {
             if (e.start_us > from + kEps) {
                 const EventWait& x = w.events[static_cast<std::size_t>(i)];
                 IdleStretch s{static_cast<int>(r), from, e.start_us, IdleCause::Other, -1};
-                if (first) s.cause = IdleCause::WarmUp;
+                if (first || e.start_us <= first_backward + kEps) s.cause = IdleCause::WarmUp;
+                else if (from >= last_forward - kEps) s.cause = IdleCause::CoolDown;
                 else if (x.waited_for_producer) {
                     s.cause = x.transfer_us >= 0.5 * (e.start_us - from) ? IdleCause::Transfer : IdleCause::Imbalance;
                     s.waiting_for = x.producer;

@@ -20,6 +20,9 @@ struct EventWait {
     bool waited_for_producer = false;  // the producer's data arrived last: it set the start
 };
 
+// WarmUp: before the rank's first backward (the pipeline filling); CoolDown: after the
+// step's last forward (draining) or after the rank's last compute; in between, Transfer
+// when the message took most of the wait, else Imbalance (the producer's rank was late).
 enum class IdleCause { WarmUp, CoolDown, Transfer, Imbalance, Other };
 const char* to_string(IdleCause c);
 

@@ -28,6 +28,7 @@
 #include "ui/error_banner.h"
 #include "ui/experiment_doc.h"
 #include "ui/experiment_panel.h"
+#include "ui/explain_tools.h"
 #include "ui/gantt_plottable.h"
 #include "ui/kind_style.h"
 #include "ui/partition_editor.h"
@@ -83,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_doc->reset(RunConfig{});
     buildLayout();
     buildActions();
+    addExplainTools(this);  // Explain menu, schedule editor tab
     updateEditorTitle();
 
     // Coalesces the change signals of one gesture (a release that also changed the

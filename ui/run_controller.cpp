@@ -9,6 +9,7 @@
 
 #include "core/backend.h"
 #include "core/stats.h"
+#include "core/validate.h"
 
 namespace pipelab::ui {
 
@@ -45,8 +46,8 @@ void RunController::setRunning(bool running) {
     emit runningChanged(running);
 }
 
-quint64 RunController::start(const RunConfig& cfg) {
-    Request req{m_next++, cfg, m_profile};
+quint64 RunController::start(const RunConfig& cfg, std::optional<Schedule> schedule) {
+    Request req{m_next++, cfg, m_profile, std::move(schedule)};
     m_current = req.id;
     setRunning(true);
     emit started(req.id);
@@ -86,7 +87,7 @@ void RunController::launch(Request req) {
             Qt::QueuedConnection);
     };
     m_worker = std::thread([self, control = m_control, id, cfg = std::move(req.cfg), profile = std::move(req.profile),
-                            live = m_live, peak = m_peak] {
+                            custom = std::move(req.schedule), live = m_live, peak = m_peak] {
         // Runs on the worker: nothing here touches a QObject except by queued call.
         const int alive = ++*live;
         for (int seen = peak->load(); alive > seen && !peak->compare_exchange_weak(seen, alive);) {}
@@ -101,6 +102,20 @@ void RunController::launch(Request req) {
             Plan plan = make_plan(cfg);
             if (cfg.backend == "sim" && profile && !profile_mismatch(*profile, cfg.model))
                 plan.cost = apply_profile(*profile, cfg.model, plan.cost, plan.schedule.n_ranks);
+            if (custom) {
+                if (auto err = validate_schedule(*custom)) throw ConfigError("schedule", err->what());
+                if (custom->n_chunks() != plan.partition.n_chunks())
+                    throw ConfigError("schedule", "schedule has " + std::to_string(custom->n_chunks()) +
+                                                      " chunks, the experiment's partition has " +
+                                                      std::to_string(plan.partition.n_chunks()));
+                if (custom->n_ranks != plan.schedule.n_ranks || custom->n_microbatches != plan.schedule.n_microbatches)
+                    throw ConfigError("schedule", "schedule has " + std::to_string(custom->n_ranks) + " ranks and " +
+                                                      std::to_string(custom->n_microbatches) +
+                                                      " microbatches, the experiment " +
+                                                      std::to_string(plan.schedule.n_ranks) + " and " +
+                                                      std::to_string(plan.schedule.n_microbatches));
+                plan.schedule = *custom;
+            }
             RunResult result = run_backend(cfg, plan, *control);
             rec->layers = std::move(plan.layers);
             rec->cost = std::move(plan.cost);

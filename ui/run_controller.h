@@ -30,7 +30,9 @@ public:
     explicit RunController(QObject* parent = nullptr);
     ~RunController() override;
 
-    quint64 start(const RunConfig& cfg);  // returns the job id
+    // Returns the job id. With `schedule`, that order runs instead of the generated one
+    // (a hand-edited schedule); it must pass the validator and match the partition.
+    quint64 start(const RunConfig& cfg, std::optional<Schedule> schedule = std::nullopt);
     // Simulated runs take their costs from this profile while it matches the model.
     void setProfile(std::shared_ptr<const Profile> profile) { m_profile = std::move(profile); }
     void cancel();                        // the current job, running or queued
@@ -56,6 +58,7 @@ private:
         quint64 id = 0;
         RunConfig cfg;
         std::shared_ptr<const Profile> profile;
+        std::optional<Schedule> schedule;
     };
     void launch(Request req);
     void onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error, bool wasCancelled);

@@ -42,6 +42,14 @@ QString bubbleFormulaText(const Stats& st) {
         .arg(100 * *st.bubble_formula, 0, 'f', 2);
 }
 
+QString criticalPathText(const Stats& st) {
+    const double total = st.critical_compute_us + st.critical_transfer_us + st.critical_other_us;
+    if (total <= 0) return QObject::tr("none (empty step)");
+    const auto pct = [total](double us) { return QString::number(100 * us / total, 'f', 1); };
+    return QObject::tr("%1 % compute, %2 % transfers, %3 % waiting (gaps and comm overhead)")
+        .arg(pct(st.critical_compute_us), pct(st.critical_transfer_us), pct(st.critical_other_us));
+}
+
 StatsPanel::StatsPanel(QWidget* parent)
     : QWidget(parent), m_summary(new QLabel(this)), m_table(new QTableView(this)), m_model(new RankStatsModel(this)) {
     m_summary->setTextFormat(Qt::RichText);
@@ -82,6 +90,7 @@ void StatsPanel::setRun(const RunRecord* run) {
     row(tr("bubble"), tr("<b>%1 %</b> measured (idle / ranks \u00d7 step)").arg(100 * st.bubble_fraction, 0, 'f', 2));
     row(tr("formula"), bubbleFormulaText(st));
     row(tr("imbalance"), tr("%1 % (slowest stage's busy time over the mean)").arg(100 * st.imbalance, 0, 'f', 1));
+    row(tr("critical path"), criticalPathText(st));
     row(tr("peak memory"), tr("%1 on stage %2").arg(formatMiB(peak.bytes)).arg(peak.rank));
     row(tr("backend"), QString::fromStdString(run->timeline.meta.backend) +
                            (run->losses.empty() ? QString() : tr(", loss %1").arg(run->losses.back(), 0, 'f', 4)));

@@ -9,6 +9,7 @@
 #include "ui/gantt_plottable.h"
 #include "ui/kind_style.h"
 #include "ui/time_mapping.h"
+#include "ui/wait_overlay.h"
 
 namespace pipelab::ui {
 
@@ -69,6 +70,7 @@ TimelineChart::TimelineChart(QWidget* parent) : QCustomPlot(parent) {
     m_gantt = new GanttPlottable(m_ganttRect->axis(QCPAxis::atBottom), gy);
     m_gantt->setName(QStringLiteral("actions"));
     m_gantt->removeFromLegend();
+    m_waits = new WaitOverlay(this);
 
     m_cursor = new QCPItemStraightLine(this);
     m_cursor->setClipAxisRect(m_ganttRect);
@@ -99,6 +101,7 @@ void TimelineChart::clearTimeline() {
     m_timeline = Timeline{};
     m_hasTimeline = false;
     m_gantt->setTimeline(m_timeline);
+    m_waits->setTimeline(m_timeline);
     rebuildRowLabels();
     rebuildMemory();
     refresh();
@@ -112,6 +115,7 @@ void TimelineChart::setTimeline(const Timeline& tl) {
     m_timeline = tl;
     m_hasTimeline = true;
     m_gantt->setTimeline(m_timeline);
+    m_waits->setTimeline(m_timeline);
     m_cursor->setVisible(false);
     m_memMask->setVisible(false);
     rebuildRowLabels();
@@ -325,7 +329,8 @@ QString TimelineChart::toolTipAt(const QPoint& pos) const {
         return QStringLiteral("<b>%1</b> %2<br>stage %3, chunk %4, microbatch %5<br>start %6, duration %7")
             .arg(QString::fromStdString(to_string(Action{e.kind, e.chunk, e.microbatch})), kindName(e.kind))
             .arg(e.rank).arg(e.chunk).arg(e.microbatch)
-            .arg(formatMs(e.start_us), formatMs(e.duration_us()));
+            .arg(formatMs(e.start_us), formatMs(e.duration_us())) +
+               QStringLiteral("<br><i>%1</i>").arg(m_waits->explain(i).toHtmlEscaped());
     }
     if (m_memRect->rect().contains(pos)) {
         const double tUs = m_memRect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x()) * 1000.0;

@@ -12,6 +12,7 @@
 namespace pipelab::ui {
 
 class GanttPlottable;
+class WaitOverlay;
 
 class TimelineChart : public QCustomPlot {
     Q_OBJECT
@@ -51,6 +52,7 @@ public:
     void refresh();
 
     GanttPlottable* gantt() const { return m_gantt; }
+    WaitOverlay* waits() const { return m_waits; }  // why-it-waits arrows, critical path, idle causes
     QCPAxisRect* ganttRect() const { return m_ganttRect; }
     QCPAxisRect* memoryRect() const { return m_memRect; }
     // Tooltip text for a pixel (empty when nothing is there); public for tests.
@@ -77,6 +79,7 @@ private:
     QCPAxisRect* m_ganttRect = nullptr;
     QCPAxisRect* m_memRect = nullptr;
     GanttPlottable* m_gantt = nullptr;
+    WaitOverlay* m_waits = nullptr;
     QCPLegend* m_kindLegend = nullptr;
     QCPLegend* m_memLegend = nullptr;
     QCPTextElement* m_title = nullptr;

@@ -226,6 +226,31 @@ private slots:
         QCOMPARE(r.code, 2);
     }
 
+    // An action moved before what it needs: validate explains it in the words the app's
+    // schedule editor shows for a refused move.
+    void validateExplainsAMisplacedAction() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath("s.json");
+        Result r = run_cli({"schedule", "--stages", "2", "--microbatches", "2", "--out", path});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QJsonObject s = read_json(path);
+        QJsonArray ranks = s["actions"].toArray();
+        QJsonArray r1 = ranks[1].toArray();
+        for (qsizetype i = 0; i < r1.size(); ++i)
+            if (r1[i].toString() == "1B0") r1.removeAt(i--);
+        r1.insert(0, QStringLiteral("1B0"));
+        ranks[1] = r1;
+        s["actions"] = ranks;
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(s).toJson());
+        f.close();
+        r = run_cli({"validate", "--schedule-file", path});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("rank 1, action #0 (1B0): 1B0 cannot come before 1F0: its forward has not run (1F0 is at #2)"),
+                 qPrintable(r.err));
+    }
+
     void runOnCpuBackend() {
         QTemporaryDir tmp;
         QFile cfg(tmp.filePath("cpu.json"));

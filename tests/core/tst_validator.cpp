@@ -58,10 +58,10 @@ private slots:
             << "1RECV_F0 1F0 1RECV_F1 1F1 1B0 1SEND_B0 1B1 1SEND_B1" << 0 << 3 << "deadlock: circular wait";
         QTest::newRow("backward before forward")
             << "0F0 0SEND_F0 0RECV_B1 0B1 0F1 0SEND_F1 0RECV_B0 0B0" << kGood1 << 0 << 3
-            << "backward before its forward";
+            << "0B1 cannot come before 0F1: its forward has not run";
         QTest::newRow("forward before its input")
             << kGood0 << "1F0 1RECV_F0 1B0 1SEND_B0 1RECV_F1 1F1 1B1 1SEND_B1" << 1 << 0
-            << "forward before its input arrives";
+            << "1F0 cannot come before 1RECV_F0: its input has not arrived";
         QTest::newRow("action on the wrong rank")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 1F0" << kGood1 << 0 << 8
             << "chunk 1 lives on rank 1";
@@ -82,13 +82,13 @@ private slots:
             << "chunk 0 microbatch 1 has I but no W";
         QTest::newRow("W before I")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1 0I1" << kGood1 << 0 << 7
-            << "weight gradient before I";
+            << "0W1 cannot come before 0I1: its input gradient (I) has not run";
         QTest::newRow("gradient never received")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0B1" << kGood1 << 0 << 7
             << "never receives its output gradient (RECV_B) from rank 1";
         QTest::newRow("gradient received too late")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0B1 0RECV_B1" << kGood1 << 0 << 6
-            << "backward before its output gradient arrives";
+            << "0B1 cannot come before 0RECV_B1: its output gradient has not arrived";
     }
     void rejectsBrokenSchedules() {
         QFETCH(QString, rank0);

@@ -163,7 +163,7 @@ private slots:
         std::iter_swap(r, b);
         const auto err = validate_schedule(s);
         QVERIFY(err.has_value());
-        QVERIFY2(QString::fromStdString(err->message).contains("backward before its recompute"), err->message.c_str());
+        QVERIFY2(QString::fromStdString(err->message).contains("1B0 cannot come before 1R0: its recompute has not run"), err->message.c_str());
     }
 };
 

@@ -73,8 +73,25 @@ private slots:
         else QVERIFY(cp.transfer_us >= 2 * latency);  // at least into the pipe and back
     }
 
-    // Warm-up before a rank's first compute, cool-down after its last; on an imbalanced
-    // partition the fast ranks' middle gaps are imbalance, waiting on the slow rank.
+    // Warm-up until a rank's first backward, cool-down after its last forward; on an
+    // imbalanced partition the fast ranks' steady-state gaps are imbalance, waiting on
+    // the slow rank. On a balanced 1F1B, rank 0's wait for its first gradient is warm-up,
+    // not imbalance.
+    void balancedFillIsWarmUp() {
+        const Timeline tl = simulated(ScheduleKind::OneFOneB, 4, 8);
+        const WaitAnalysis w = analyse_waits(tl);
+        const int b0 = find(tl, 0, ActionKind::B, 0, 0);
+        bool found = false;
+        for (const IdleStretch& s : w.idle)
+            if (s.rank == 0 && std::abs(s.end_us - tl.events[b0].start_us) < 1e-6) {
+                QCOMPARE(int(s.cause), int(IdleCause::WarmUp));
+                found = true;
+            }
+        QVERIFY(found);
+    }
+
+    // On an imbalanced partition the fast ranks' middle gaps are imbalance, waiting on the
+    // slow rank.
     void idleStretchesHaveCauses() {
         const Timeline tl = simulated(ScheduleKind::OneFOneB, 2, 8, {2});  // rank 1: five blocks + head, the slow one
         const WaitAnalysis w = analyse_waits(tl);
