@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -306,6 +307,17 @@ void check_overlap(Tally& tally, const std::string& backend, bool big) {
 
 }  // namespace
 
+// A data folder: the source tree's when this binary runs from its build, else the
+// installed copy beside the binary (<prefix>/share/pipelab/<name>).
+static std::string data_dir(const std::string& built_in, const std::string& name) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(built_in, ec)) return built_in;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return built_in;
+    const auto installed = exe.parent_path().parent_path() / "share" / "pipelab" / name;
+    return std::filesystem::is_directory(installed, ec) ? installed.string() : built_in;
+}
+
 int run_check_command(int argc, char** argv) {
     std::map<std::string, std::string> flags;
     for (int i = 2; i < argc; ++i) {
@@ -338,7 +350,7 @@ int run_check_command(int argc, char** argv) {
                       << ")\n";
             return kExitSkip;
         }
-        const Fixture fx = read_fixture(flags.count("fixtures") ? flags["fixtures"] : PIPELAB_FIXTURES_DIR);
+        const Fixture fx = read_fixture(flags.count("fixtures") ? flags["fixtures"] : data_dir(PIPELAB_FIXTURES_DIR, "fixtures"));
         Tally tally;
         // fp32: only summation order differs from the CPU; tf32 (10-bit mantissa) and bf16
         // (7-bit) round every GEMM operand: bounds of about ten unit roundoffs, normwise.
@@ -361,7 +373,7 @@ int run_check_command(int argc, char** argv) {
             else std::cout << "(one GPU: the 2 ranks on 2 GPUs item needs a second)\n";
         }
 #endif
-        check_training(tally, backend, PIPELAB_SAMPLES_DIR);
+        check_training(tally, backend, data_dir(PIPELAB_SAMPLES_DIR, "samples"));
         check_overlap(tally, backend, backend == "cuda");
         std::cout << tally.passed << " passed, " << tally.failed << " failed\n";
         return tally.failed == 0 ? kExitOk : kExitFail;
