@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
         *step = [editor, moves, step, saveAndExit, shotPath] {
             while (!moves->isEmpty()) {
                 const QStringList m = moves->takeFirst().split(QLatin1Char(':'));
-                if (m.size() == 3 && editor->model()->move(m[0].toInt(), m[1].toInt(), m[2].toInt()).isEmpty()) {
+                // A no-op move (from == to) starts no rerun: go on at once.
+                if (m.size() == 3 && m[1] != m[2] && editor->model()->move(m[0].toInt(), m[1].toInt(), m[2].toInt()).isEmpty()) {
                     editor->view()->select(m[0].toInt(), m[2].toInt());
                     return;  // the rerun calls back
                 }

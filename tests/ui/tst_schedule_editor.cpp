@@ -198,6 +198,10 @@ private slots:
         QTest::newRow("1f1b + recompute") << int(ScheduleKind::OneFOneB) << 1 << true;
         QTest::newRow("interleaved v2") << int(ScheduleKind::Interleaved) << 2 << false;
         QTest::newRow("zero bubble") << int(ScheduleKind::ZeroBubble) << 1 << false;
+        QTest::newRow("zb-h1") << int(ScheduleKind::ZBH1) << 1 << false;
+        QTest::newRow("zb-v") << int(ScheduleKind::ZBV) << 2 << false;
+        QTest::newRow("dualpipev") << int(ScheduleKind::DualPipeV) << 2 << false;
+        QTest::newRow("bfs") << int(ScheduleKind::LoopedBFS) << 2 << false;
     }
     void startsFromEveryGeneratedSchedule() {
         QFETCH(int, kind);
