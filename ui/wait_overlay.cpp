@@ -180,19 +180,31 @@ void WaitOverlay::draw(QCPPainter* p) {
         p->setFont(f);
         const QFontMetricsF fm(f);
         const double rowPx = std::abs(ya->coordToPixel(1) - ya->coordToPixel(0));
+        // Every label's width once per draw: shaping text per stretch cost hundreds of ms
+        // on a large run, where most stretches are a few pixels wide.
+        constexpr int kCauses = static_cast<int>(IdleCause::Other);
+        double width[kCauses][2];
+        double narrowest = 1e300;
+        for (int c = 0; c < kCauses; ++c)
+            for (int shortForm = 0; shortForm < 2; ++shortForm) {
+                width[c][shortForm] = fm.horizontalAdvance(idleText(static_cast<IdleCause>(c), shortForm != 0));
+                narrowest = std::min(narrowest, width[c][shortForm]);
+            }
+        QColor bg = m_chart->palette().color(QPalette::Base);
+        bg.setAlpha(200);
         for (const IdleStretch& s : m_w.idle) {
+            if (s.cause == IdleCause::Other) continue;  // no cause to teach: the hatch says idle
+            if (rowPx < fm.height() * 1.2) break;
             const double x0 = std::max<double>(xa->coordToPixel(s.start_us / 1000.0), area.left());
             const double x1 = std::min<double>(xa->coordToPixel(s.end_us / 1000.0), area.right());
-            if (s.cause == IdleCause::Other) continue;  // no cause to teach: the hatch says idle
-            if (x1 <= x0 || rowPx < fm.height() * 1.2) continue;
-            QString label = idleText(s.cause, false);
-            if (fm.horizontalAdvance(label) + 8 > x1 - x0) label = idleText(s.cause, true);
-            if (fm.horizontalAdvance(label) + 8 > x1 - x0) continue;  // too narrow to read
+            if (x1 - x0 < narrowest + 8) continue;
+            const int c = static_cast<int>(s.cause);
+            bool shortForm = width[c][0] + 8 > x1 - x0;
+            if (shortForm && width[c][1] + 8 > x1 - x0) continue;  // too narrow to read
+            const QString label = idleText(s.cause, shortForm);
+            const double w = width[c][shortForm ? 1 : 0];
             const double cy = ya->coordToPixel(s.rank - kRowHalf * 0.35);  // upper part: comm lane is below
-            const QRectF box((x0 + x1) / 2 - fm.horizontalAdvance(label) / 2 - 3, cy - fm.height() / 2,
-                             fm.horizontalAdvance(label) + 6, fm.height());
-            QColor bg = m_chart->palette().color(QPalette::Base);
-            bg.setAlpha(200);
+            const QRectF box((x0 + x1) / 2 - w / 2 - 3, cy - fm.height() / 2, w + 6, fm.height());
             p->setPen(Qt::NoPen);
             p->setBrush(bg);
             p->drawRoundedRect(box, 3, 3);
