@@ -103,7 +103,7 @@ public:
     Buf(const std::string& part, const std::string& path, bool gzip) {
         if (gzip) {
 #if PIPELAB_HAVE_ZLIB
-            m_gz = gzopen(part.c_str(), "wb6");
+            m_gz = gzopen(part.c_str(), "wb1");
             if (m_gz == nullptr) throw FileError("cannot write " + path);
             gzbuffer(m_gz, 1 << 17);
 #else
