@@ -1,9 +1,11 @@
 #include "ui/gantt_plottable.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <numeric>
 
+#include "core/schedule.h"
 #include "ui/kind_style.h"
 
 namespace pipelab::ui {
@@ -24,6 +26,15 @@ void GanttPlottable::setTimeline(const Timeline& tl) {
     for (const TimelineEvent& e : tl.events) maxRank = std::max(maxRank, static_cast<int>(e.rank));
     m_rows.assign(static_cast<std::size_t>(maxRank + 1), Row{});
     m_chunksPerRank = std::max(tl.meta.chunks, 1);
+    // Shade by the chunk's place on its rank, from the run's chunk -> rank map (a
+    // V-shaped schedule puts chunk c >= p on rank 2p-1-c, not c % p); round-robin only
+    // when the run does not say.
+    if (!tl.meta.chunk_rank.empty()) {
+        m_chunkSlot = chunk_slots(tl.meta.chunk_rank);
+    } else {
+        m_chunkSlot.resize(static_cast<std::size_t>(p * m_chunksPerRank));
+        for (std::size_t c = 0; c < m_chunkSlot.size(); ++c) m_chunkSlot[c] = static_cast<int>(c) / p;
+    }
     m_blockCount = static_cast<int>(tl.events.size());
     m_endMs = tl.step_time_us() / 1000.0;
 
@@ -95,7 +106,11 @@ void GanttPlottable::draw(QCPPainter* painter) {
     painter->save();
     painter->setClipRect(clip);
     painter->setPen(Qt::NoPen);
-    for (std::size_t r = 0; r < m_rows.size(); ++r) drawRow(painter, m_rows[r], static_cast<int>(r), map);
+    // Only the rows in the rank range (a zoom on p = 64 draws a few of them).
+    const QCPRange ranks = valueAxis()->range();
+    const int firstRow = std::max(0, static_cast<int>(std::floor(ranks.lower + 0.5 - kRowHalf)));
+    const int lastRow = std::min(rowCount() - 1, static_cast<int>(std::ceil(ranks.upper - 0.5 + kRowHalf)));
+    for (int r = firstRow; r <= lastRow; ++r) drawRow(painter, m_rows[static_cast<std::size_t>(r)], r, map);
     painter->restore();
 }
 
@@ -157,8 +172,7 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
         const bool isComm = is_comm(b.kind);
         const auto [x0, x1] = map.clippedX(b.start, b.end);
         QColor color = kindColor(b.kind);
-        const int virt = b.chunk / std::max<int>(1, static_cast<int>(m_rows.size()));
-        if (m_chunksPerRank > 1) color = chunkShade(color, virt);  // later chunks of an interleaved rank
+        if (m_chunksPerRank > 1) color = chunkShade(color, chunkSlot(b.chunk));  // later chunks of a rank
 
         if (x1 - x0 < 1.0) {
             // Sub-pixel: extend the pending run when it touches, whatever the kind (a

@@ -38,6 +38,7 @@
 #include "ui/step_bar.h"
 #include "ui/timeline_chart.h"
 #include "ui/trace_importer.h"
+#include "ui/zoom_state.h"
 
 namespace pipelab::ui {
 
@@ -261,7 +262,7 @@ void MainWindow::buildActions() {
     buildCalibrationActions(runMenu);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(tr("&Reset zoom"), QKeySequence(tr("Ctrl+0")), this, [this] { m_chart->resetZoom(); });
+    addZoomActions(view);
     view->addAction(tr("&Play step-through"), QKeySequence(tr("Ctrl+P")), this,
                     [this] { m_stepBar->setPlaying(!m_stepBar->isPlaying()); });
     m_darkAct = view->addAction(tr("&Dark palette"));
@@ -278,6 +279,24 @@ void MainWindow::buildActions() {
     tb->addSeparator();
     tb->addAction(undo);
     tb->addAction(redo);
+}
+
+ZoomState* MainWindow::currentZoom() const {
+    return m_tabs->currentWidget() == m_compare ? m_compare->zoomState() : m_chart->zoomState();
+}
+
+void MainWindow::addZoomActions(QMenu* view) {
+    // The tab on show owns the zoom: one menu entry (and shortcut) per zoom action that
+    // forwards to the current tab's ZoomState, so the keys work on either tab.
+    const QList<QAction*> mine = m_chart->zoomState()->actions();
+    for (int i = 0; i < mine.size(); ++i) {
+        QAction* a = view->addAction(mine[i]->text());
+        a->setShortcuts(mine[i]->shortcuts());
+        a->setToolTip(mine[i]->toolTip());
+        connect(a, &QAction::triggered, this, [this, i] { currentZoom()->actions().at(i)->trigger(); });
+        if (i == 3 || i == 7) view->addSeparator();
+    }
+    view->addSeparator();
 }
 
 void MainWindow::setDarkPalette(bool dark) {

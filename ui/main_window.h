@@ -33,6 +33,7 @@ class TraceImporter;
 class TimelineChart;
 class ProfileRunner;
 struct AutoPartitionJob;
+class ZoomState;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -96,6 +97,8 @@ protected:
 
 private:
     void buildActions();
+    void addZoomActions(QMenu* view);
+    ZoomState* currentZoom() const;  // the zoom of the tab on show
     void buildLayout();
     void connectTraceImporter();
     void onDocChanged();
