@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyleFactory>
@@ -114,6 +115,7 @@ MainWindow::MainWindow(QWidget* parent)
     restoreGeometry(settings::windowGeometry.value());
     restoreState(settings::windowState.value());
     if (settings::darkPalette.value()) setDarkPalette(true);
+    if (settings::colorBlindSafe.value()) setColorBlindPalette(true);
     updateTitle();
 }
 
@@ -271,6 +273,13 @@ void MainWindow::buildActions() {
         setDarkPalette(on);
         settings::darkPalette.setValue(on);
     });
+    m_colorBlindAct = view->addAction(tr("&Colour-blind-safe palette"));
+    m_colorBlindAct->setCheckable(true);
+    m_colorBlindAct->setToolTip(tr("Kind colours that stay apart under red-green colour blindness"));
+    connect(m_colorBlindAct, &QAction::toggled, this, [this](bool on) {
+        setColorBlindPalette(on);
+        settings::colorBlindSafe.setValue(on);
+    });
 
     QToolBar* tb = addToolBar(tr("Main"));
     tb->setObjectName(QStringLiteral("mainToolbar"));
@@ -324,6 +333,20 @@ void MainWindow::setDarkPalette(bool dark) {
         pal.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
     }
     QApplication::setPalette(pal);
+}
+
+void MainWindow::setColorBlindPalette(bool on) {
+    if (m_colorBlindAct && m_colorBlindAct->isChecked() != on) {
+        const QSignalBlocker block(m_colorBlindAct);
+        m_colorBlindAct->setChecked(on);
+    }
+    setColorBlindSafe(on);
+    // The charts rebuild legends and redraw on a palette change, as for dark mode.
+    for (TimelineChart* c : findChildren<TimelineChart*>()) {
+        QEvent change(QEvent::PaletteChange);
+        QCoreApplication::sendEvent(c, &change);
+    }
+    for (QWidget* w : findChildren<QWidget*>()) w->update();
 }
 
 void MainWindow::updateMeasuredCosts() {

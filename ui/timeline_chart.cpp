@@ -10,6 +10,7 @@
 
 #include "ui/gantt_plottable.h"
 #include "ui/kind_style.h"
+#include "ui/legend_wrap.h"
 #include "ui/rank_ticker.h"
 #include "ui/time_mapping.h"
 #include "ui/wait_overlay.h"
@@ -19,6 +20,7 @@ namespace pipelab::ui {
 
 namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
+constexpr int kLegendColumns = 5;  // at most, on a wide window
 
 QCPLegend* makeLegend(QCustomPlot* plot, QCPLayoutGrid* layout, int row, int columns) {
     auto* legend = new QCPLegend;
@@ -45,9 +47,9 @@ TimelineChart::TimelineChart(QWidget* parent) : QCustomPlot(parent) {
     m_memRect = new QCPAxisRect(this);
     plotLayout()->addElement(0, 0, m_title);
     plotLayout()->addElement(1, 0, m_ganttRect);
-    m_kindLegend = makeLegend(this, plotLayout(), 2, 5);
+    m_kindLegend = makeLegend(this, plotLayout(), 2, kLegendColumns);
     plotLayout()->addElement(3, 0, m_memRect);
-    m_memLegend = makeLegend(this, plotLayout(), 4, 5);
+    m_memLegend = makeLegend(this, plotLayout(), 4, kLegendColumns);
     plotLayout()->setRowStretchFactors({0.001, 3.0, 0.001, 1.6, 0.001});
     plotLayout()->setRowSpacing(2);
 
@@ -71,6 +73,10 @@ TimelineChart::TimelineChart(QWidget* parent) : QCustomPlot(parent) {
     connect(gy, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, &TimelineChart::onRankRangeChanged);
     // Labels are thinned from the rows' height, known once the layout has run.
     connect(this, &QCustomPlot::afterLayout, this, &TimelineChart::updateRankLabelStep);
+    // Legends wrap to the width they get, so no entry is clipped in a small window.
+    connect(this, &QCustomPlot::beforeReplot, this, [this] {
+        for (QCPLegend* l : {m_kindLegend, m_memLegend}) fitLegend(l, width(), kLegendColumns);
+    });
     gy->setTickLength(0, 0);
     gy->setSubTicks(false);
     m_memRect->axis(QCPAxis::atLeft)->setLabel(QStringLiteral("memory (MiB)"));
