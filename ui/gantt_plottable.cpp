@@ -171,9 +171,6 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
         if (m_reveal >= 0 && b.order >= m_reveal) continue;
         const bool isComm = is_comm(b.kind);
         const auto [x0, x1] = map.clippedX(b.start, b.end);
-        QColor color = kindColor(b.kind);
-        if (m_chunksPerRank > 1) color = chunkShade(color, chunkSlot(b.chunk));  // later chunks of a rank
-
         if (x1 - x0 < 1.0) {
             // Sub-pixel: extend the pending run when it touches, whatever the kind (a
             // send between two forwards must not split the run), else start a new one.
@@ -188,6 +185,9 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
             continue;
         }
         flush();
+        // Colour only for blocks drawn alone (a sub-pixel one never needs its shade).
+        QColor color = kindColor(b.kind);
+        if (m_chunksPerRank > 1) color = chunkShade(color, chunkSlot(b.chunk));  // later chunks of a rank
         const QRectF& band = isComm ? comm : full;
         const QRectF rect(x0, band.top(), x1 - x0, band.height());
         painter->fillRect(rect, color);

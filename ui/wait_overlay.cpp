@@ -180,17 +180,32 @@ void WaitOverlay::draw(QCPPainter* p) {
         p->setFont(f);
         const QFontMetricsF fm(f);
         const double rowPx = std::abs(ya->coordToPixel(1) - ya->coordToPixel(0));
+        // Labels and their widths once per cause: a zoomed-out step of a million blocks
+        // has ~100k stretches, and shaping text for each cost more than the whole Gantt.
+        constexpr int kCauses = static_cast<int>(IdleCause::Other);
+        QString labels[kCauses][2];
+        double widths[kCauses][2];
+        double narrowest = 1e300;
+        for (int c = 0; c < kCauses; ++c)
+            for (int sf = 0; sf < 2; ++sf) {
+                labels[c][sf] = idleText(static_cast<IdleCause>(c), sf == 1);
+                widths[c][sf] = fm.horizontalAdvance(labels[c][sf]);
+                narrowest = std::min(narrowest, widths[c][sf]);
+            }
+        const QCPRange ranks = ya->range();
         for (const IdleStretch& s : m_w.idle) {
+            if (s.cause == IdleCause::Other) continue;  // no cause to teach: the hatch says idle
+            if (rowPx < fm.height() * 1.2) break;
+            if (s.rank < ranks.lower - 0.5 || s.rank > ranks.upper + 0.5) continue;  // scrolled off
             const double x0 = std::max<double>(xa->coordToPixel(s.start_us / 1000.0), area.left());
             const double x1 = std::min<double>(xa->coordToPixel(s.end_us / 1000.0), area.right());
-            if (s.cause == IdleCause::Other) continue;  // no cause to teach: the hatch says idle
-            if (x1 <= x0 || rowPx < fm.height() * 1.2) continue;
-            QString label = idleText(s.cause, false);
-            if (fm.horizontalAdvance(label) + 8 > x1 - x0) label = idleText(s.cause, true);
-            if (fm.horizontalAdvance(label) + 8 > x1 - x0) continue;  // too narrow to read
+            if (x1 - x0 < narrowest + 8) continue;  // too narrow for any label
+            const int c = static_cast<int>(s.cause);
+            const int sf = widths[c][0] + 8 > x1 - x0 ? 1 : 0;
+            if (widths[c][sf] + 8 > x1 - x0) continue;  // too narrow to read
+            const QString& label = labels[c][sf];
             const double cy = ya->coordToPixel(s.rank - kRowHalf * 0.35);  // upper part: comm lane is below
-            const QRectF box((x0 + x1) / 2 - fm.horizontalAdvance(label) / 2 - 3, cy - fm.height() / 2,
-                             fm.horizontalAdvance(label) + 6, fm.height());
+            const QRectF box((x0 + x1) / 2 - widths[c][sf] / 2 - 3, cy - fm.height() / 2, widths[c][sf] + 6, fm.height());
             QColor bg = m_chart->palette().color(QPalette::Base);
             bg.setAlpha(200);
             p->setPen(Qt::NoPen);
