@@ -12,6 +12,9 @@ namespace pipelab::ui {
 
 namespace {
 constexpr double kRowHalf = 0.4;   // block half-height in row units
+// Blocks narrower than this merge into per-row runs: below ~2 px a block shows neither
+// its number nor its edges, and drawing each one alone made a 100k-block step slow.
+constexpr double kMergePx = 2.0;
 constexpr double kCommFrac = 0.3;  // comm actions fill the bottom 30% so the bubble stays visible
 }  // namespace
 
@@ -171,8 +174,8 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
         if (m_reveal >= 0 && b.order >= m_reveal) continue;
         const bool isComm = is_comm(b.kind);
         const auto [x0, x1] = map.clippedX(b.start, b.end);
-        if (x1 - x0 < 1.0) {
-            // Sub-pixel: extend the pending run when it touches, whatever the kind (a
+        if (x1 - x0 < kMergePx) {
+            // Narrow: extend the pending run when it touches, whatever the kind (a
             // send between two forwards must not split the run), else start a new one.
             if (!(runB >= runA && x0 <= runB + 1.0)) {
                 flush();

@@ -270,6 +270,10 @@ void TimelineChart::rebuildMemory() {
         QCPGraph* g = addGraph(mx, my);
         g->setLineStyle(QCPGraph::lsStepLeft);
         g->setPen(QPen(rankColor(rank), penW));
+        // Antialiased lines go through Qt's stroker and path fill (most of a replot at
+        // 100k blocks); aliased 1 px lines take the raster engine's fast path.
+        const bool big = t.size() > 500;
+        g->setAntialiased(!big);
         g->setName(QStringLiteral("stage %1").arg(rank));
         g->setData(t, v, true);
         g->removeFromLegend();
@@ -277,7 +281,8 @@ void TimelineChart::rebuildMemory() {
         if (m_memoryMode == MemoryMode::Total) {
             QCPGraph* r = addGraph(mx, my);
             r->setLineStyle(QCPGraph::lsStepLeft);
-            r->setPen(QPen(rankColor(rank), 1.5, Qt::DashLine));
+            r->setPen(QPen(rankColor(rank), big ? 1.0 : 1.5, Qt::DashLine));
+            r->setAntialiased(!big);
             r->setData(rt, rv, true);
             r->removeFromLegend();
         }
