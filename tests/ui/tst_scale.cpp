@@ -1,12 +1,17 @@
 // Scale and readability, offscreen: the shared zoom state and its undo stack, the rank
 // axis at p = 64, chunk shading from the run's chunk -> rank map.
+#include <QApplication>
 #include <QFontMetrics>
+#include <QWheelEvent>
 #include <QSignalSpy>
+#include <QUndoStack>
 #include <QTest>
 
 #include "core/run_config.h"
 #include "core/simulator.h"
+#include "ui/experiment_doc.h"
 #include "ui/gantt_plottable.h"
+#include "ui/partition_editor.h"
 #include "ui/timeline_chart.h"
 #include "ui/zoom_state.h"
 
@@ -169,6 +174,54 @@ private slots:
         QCOMPARE(chart.gantt()->chunkSlot(3), 1);
         QCOMPARE(chart.gantt()->chunkSlot(4), 2);
         QCOMPARE(chart.gantt()->chunkSlot(5), 2);
+    }
+
+    void partitionEditorZoomsOverLayersAtL256() {
+        ExperimentDoc doc;
+        RunConfig cfg;
+        cfg.model.layers = 256;
+        cfg.pipeline.stages = 8;
+        cfg.pipeline.microbatches = 16;
+        doc.reset(cfg);
+        PartitionEditor ed(&doc);
+        ed.resize(900, 150);
+        ed.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&ed));
+        const int n = static_cast<int>(doc.layers().size());
+        QCOMPARE(ed.layersShown(), double(n));  // first view: every layer, < 4 px each
+        QVERIFY(ed.geometry().cellWidth() < 4);
+
+        // Ctrl+wheel about boundary 3 until layers are wide enough to aim at one.
+        const int cut = ed.cuts()[3];
+        for (int i = 0; i < 12; ++i) {
+            QWheelEvent wheel(ed.boundaryPos(3), ed.mapToGlobal(ed.boundaryPos(3)), {}, {0, 120}, Qt::NoButton,
+                              Qt::ControlModifier, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(&ed, &wheel);
+        }
+        QVERIFY2(ed.geometry().cellWidth() >= 20, qPrintable(QString::number(ed.geometry().cellWidth())));
+        QVERIFY(ed.firstLayerShown() > 0);
+        // The zoom kept boundary 3 on the strip, near where it was.
+        QVERIFY(std::abs(ed.cutPos(cut).x() - ed.boundaryPos(3).x()) <= 1);
+        QVERIFY(ed.boundaryPos(3).x() > 0 && ed.boundaryPos(3).x() < ed.width());
+
+        // Still draggable when zoomed: one layer right is one cell, one undo step.
+        QTest::mousePress(&ed, Qt::LeftButton, {}, ed.boundaryPos(3));
+        QTest::mouseMove(&ed, ed.cutPos(cut + 1));
+        QTest::mouseRelease(&ed, Qt::LeftButton, {}, ed.cutPos(cut + 1));
+        QCOMPARE(ed.cuts()[3], cut + 1);
+        QCOMPARE(doc.config().pipeline.boundaries[3], cut + 1);
+        QCOMPARE(doc.undoStack()->count(), 1);
+
+        // Wheel scrolls, clamped at the ends; 0 shows every layer again.
+        for (int i = 0; i < 200; ++i) {
+            QWheelEvent wheel(QPointF(100, 50), ed.mapToGlobal(QPointF(100, 50)), {}, {0, 120}, Qt::NoButton, {},
+                              Qt::NoScrollPhase, false);
+            QApplication::sendEvent(&ed, &wheel);
+        }
+        QCOMPARE(ed.firstLayerShown(), 0.0);
+        QTest::keyClick(&ed, Qt::Key_0);
+        QCOMPARE(ed.layersShown(), double(n));
+        QCOMPARE(ed.firstLayerShown(), 0.0);
     }
 };
 
