@@ -9,7 +9,8 @@
 // editor on the experiment's schedule and makes those moves (an illegal one shows its
 // refusal); the screenshot then waits for the editor's last run. `--color-blind` uses
 // the colour-blind-safe kind palette; `--deuteranopia OUT2.png` also saves the screenshot
-// as a deuteranope sees it; `--ranks R0:R1` zooms the Gantt to ranks R0..R1.
+// as a deuteranope sees it; `--ranks R0:R1` zooms the Gantt to ranks R0..R1;
+// `--layers FIRST:COUNT` zooms the partition editor to COUNT layers from FIRST.
 #include <functional>
 #include <memory>
 
@@ -24,6 +25,7 @@
 #include "ui/colour_vision.h"
 #include "ui/error_banner.h"
 #include "ui/main_window.h"
+#include "ui/partition_editor.h"
 #include "ui/run_controller.h"
 #include "ui/run_history_model.h"
 #include "ui/schedule_edit_model.h"
@@ -67,7 +69,9 @@ int main(int argc, char** argv) {
                                     QStringLiteral("Also save the screenshot as seen with deuteranopia."), QStringLiteral("OUT2.png"));
     const QCommandLineOption ranks(QStringLiteral("ranks"), QStringLiteral("Zoom the Gantt to these ranks (e.g. 8:23)."),
                                    QStringLiteral("R0:R1"));
-    parser.addOptions({shot, compare, trace, reveal, dark, size, critical, why, edit, colorBlind, deuter, ranks});
+    const QCommandLineOption layerView(QStringLiteral("layers"), QStringLiteral("Zoom the partition editor to COUNT layers from FIRST."),
+                                       QStringLiteral("FIRST:COUNT"));
+    parser.addOptions({shot, compare, trace, reveal, dark, size, critical, why, edit, colorBlind, deuter, ranks, layerView});
     parser.process(app);
 
     pipelab::ui::MainWindow w;
@@ -86,6 +90,12 @@ int main(int argc, char** argv) {
         const double r0 = r.value(0).toDouble(), r1 = r.value(1).toDouble();
         QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w,
                          [&w, r0, r1] { w.chart()->zoomState()->setRankRange(r0 - 0.5, r1 + 0.5); });
+    }
+    if (parser.isSet(layerView)) {
+        const QStringList l = parser.value(layerView).split(QLatin1Char(':'));
+        const double first = l.value(0).toDouble(), count = l.value(1).toDouble();
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w,
+                         [&w, first, count] { w.partitionEditor()->setLayerView(first, count); });
     }
     if (parser.isSet(critical))
         if (auto* act = w.findChild<QAction*>(QStringLiteral("criticalPathAction"))) act->setChecked(true);
