@@ -274,6 +274,7 @@ void MainWindow::buildActions() {
         settings::darkPalette.setValue(on);
     });
     m_colorBlindAct = view->addAction(tr("&Colour-blind-safe palette"));
+    m_colorBlindAct->setObjectName(QStringLiteral("colorBlindAction"));
     m_colorBlindAct->setCheckable(true);
     m_colorBlindAct->setToolTip(tr("Kind colours that stay apart under red-green colour blindness"));
     connect(m_colorBlindAct, &QAction::toggled, this, [this](bool on) {

@@ -1,11 +1,15 @@
 // The first-start window (about 1070x620, no saved layout), offscreen: every legend
-// entry of the chart reads in full, as on a laptop screen.
+// entry of the chart reads in full, as on a laptop screen; the colour-blind palette
+// toggle and its setting.
+#include <QAction>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "app/builtin_backends.h"
+#include "ui/app_settings.h"
+#include "ui/kind_style.h"
 #include "ui/main_window.h"
 #include "ui/timeline_chart.h"
 
@@ -75,6 +79,33 @@ private slots:
             }
         }
         QVERIFY(items >= 3);
+    }
+
+    // View > Colour-blind-safe palette switches the kind colours and is kept for the
+    // next start.
+    void colourBlindPaletteIsKept() {
+        const QColor normalF = kindColor(ActionKind::F);
+        {
+            MainWindow w;
+            auto* act = w.findChild<QAction*>(QStringLiteral("colorBlindAction"));
+            QVERIFY(act);
+            QVERIFY(!act->isChecked());
+            act->trigger();
+            QVERIFY(colorBlindSafe());
+            QVERIFY(kindColor(ActionKind::F) != normalF);
+            QVERIFY(settings::colorBlindSafe.value());
+        }
+        setColorBlindSafe(false);
+        {
+            MainWindow w;  // a new start reads the setting
+            QVERIFY(colorBlindSafe());
+            auto* act = w.findChild<QAction*>(QStringLiteral("colorBlindAction"));
+            QVERIFY(act->isChecked());
+            act->trigger();
+            QVERIFY(!colorBlindSafe());
+            QCOMPARE(kindColor(ActionKind::F), normalF);
+            QVERIFY(!settings::colorBlindSafe.value());
+        }
     }
 
 private:
