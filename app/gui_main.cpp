@@ -7,7 +7,10 @@
 // path, `--why ACTION` (e.g. 1F3) focuses that block as a click would (arrows to what it
 // waited for, the sentence in the status bar), `--edit R:FROM:TO,...` opens the schedule
 // editor on the experiment's schedule and makes those moves (an illegal one shows its
-// refusal); the screenshot then waits for the editor's last run.
+// refusal); the screenshot then waits for the editor's last run. `--color-blind` uses
+// the colour-blind-safe kind palette; `--deuteranopia OUT2.png` also saves the screenshot
+// as a deuteranope sees it; `--ranks R0:R1` zooms the Gantt to ranks R0..R1;
+// `--layers FIRST:COUNT` zooms the partition editor to COUNT layers from FIRST.
 #include <functional>
 #include <memory>
 
@@ -19,8 +22,10 @@
 
 #include "app/builtin_backends.h"
 #include "ui/compare_view.h"
+#include "ui/colour_vision.h"
 #include "ui/error_banner.h"
 #include "ui/main_window.h"
+#include "ui/partition_editor.h"
 #include "ui/run_controller.h"
 #include "ui/run_history_model.h"
 #include "ui/schedule_edit_model.h"
@@ -29,6 +34,7 @@
 #include "ui/step_bar.h"
 #include "ui/timeline_chart.h"
 #include "ui/wait_overlay.h"
+#include "ui/zoom_state.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -58,11 +64,19 @@ int main(int argc, char** argv) {
     const QCommandLineOption edit(QStringLiteral("edit"),
                                   QStringLiteral("Schedule editor: start from the experiment and move actions (rank:from:to,...)."),
                                   QStringLiteral("MOVES"));
-    parser.addOptions({shot, compare, trace, reveal, dark, size, critical, why, edit});
+    const QCommandLineOption colorBlind(QStringLiteral("color-blind"), QStringLiteral("Use the colour-blind-safe kind palette."));
+    const QCommandLineOption deuter(QStringLiteral("deuteranopia"),
+                                    QStringLiteral("Also save the screenshot as seen with deuteranopia."), QStringLiteral("OUT2.png"));
+    const QCommandLineOption ranks(QStringLiteral("ranks"), QStringLiteral("Zoom the Gantt to these ranks (e.g. 8:23)."),
+                                   QStringLiteral("R0:R1"));
+    const QCommandLineOption layerView(QStringLiteral("layers"), QStringLiteral("Zoom the partition editor to COUNT layers from FIRST."),
+                                       QStringLiteral("FIRST:COUNT"));
+    parser.addOptions({shot, compare, trace, reveal, dark, size, critical, why, edit, colorBlind, deuter, ranks, layerView});
     parser.process(app);
 
     pipelab::ui::MainWindow w;
     if (parser.isSet(dark)) w.setDarkPalette(true);
+    if (parser.isSet(colorBlind)) w.setColorBlindPalette(true);
     const QStringList wh = parser.value(size).split(QLatin1Char('x'));
     if (parser.isSet(shot) && wh.size() == 2) w.resize(wh[0].toInt(), wh[1].toInt());
     w.show();
@@ -70,6 +84,18 @@ int main(int argc, char** argv) {
     if (parser.isSet(reveal)) {
         const int k = parser.value(reveal).toInt();
         QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w, [&w, k] { w.stepBar()->setShown(k); });
+    }
+    if (parser.isSet(ranks)) {
+        const QStringList r = parser.value(ranks).split(QLatin1Char(':'));
+        const double r0 = r.value(0).toDouble(), r1 = r.value(1).toDouble();
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w,
+                         [&w, r0, r1] { w.chart()->zoomState()->setRankRange(r0 - 0.5, r1 + 0.5); });
+    }
+    if (parser.isSet(layerView)) {
+        const QStringList l = parser.value(layerView).split(QLatin1Char(':'));
+        const double first = l.value(0).toDouble(), count = l.value(1).toDouble();
+        QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w,
+                         [&w, first, count] { w.partitionEditor()->setLayerView(first, count); });
     }
     if (parser.isSet(critical))
         if (auto* act = w.findChild<QAction*>(QStringLiteral("criticalPathAction"))) act->setChecked(true);
@@ -83,10 +109,16 @@ int main(int argc, char** argv) {
         });
     }
     const QString shotPath = parser.value(shot);
+    const QString deuterPath = parser.value(deuter);
     // Saves the window as it is (the error banner included) and quits with `code`; a
     // grab that cannot be written is exit code 1. Delayed so the banner is laid out.
-    auto saveAndExit = [&w, shotPath](int code) {
-        QTimer::singleShot(300, &w, [&w, shotPath, code] { QApplication::exit(w.grab().save(shotPath) ? code : 1); });
+    auto saveAndExit = [&w, shotPath, deuterPath](int code) {
+        QTimer::singleShot(300, &w, [&w, shotPath, deuterPath, code] {
+            const QImage image = w.grab().toImage();
+            bool ok = image.save(shotPath);
+            if (!deuterPath.isEmpty()) ok = pipelab::ui::simulateDeuteranopia(image).save(deuterPath) && ok;
+            QApplication::exit(ok ? code : 1);
+        });
     };
     if (parser.isSet(edit)) {
         // After the first run: the editor tab, the experiment's schedule, then one move per

@@ -114,4 +114,16 @@ std::string format_schedule(const Schedule& s, int mark_rank, int mark_index) {
     return out;
 }
 
+std::vector<int> chunk_slots(const std::vector<int>& chunk_rank) {
+    std::vector<int> slots(chunk_rank.size(), 0);
+    std::vector<int> seen;  // chunks met so far per rank
+    for (std::size_t c = 0; c < chunk_rank.size(); ++c) {
+        const int r = chunk_rank[c];
+        if (r < 0) continue;
+        if (static_cast<std::size_t>(r) >= seen.size()) seen.resize(static_cast<std::size_t>(r) + 1, 0);
+        slots[c] = seen[static_cast<std::size_t>(r)]++;
+    }
+    return slots;
+}
+
 }  // namespace pipelab

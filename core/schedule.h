@@ -30,6 +30,11 @@ struct Schedule {
     std::size_t action_count() const;
 };
 
+// Each chunk's place among its rank's chunks, in chunk order: 0 for the first chunk a
+// rank holds, 1 for its second, ... (interleaved: c / p; V-shape, where chunk c >= p sits
+// on rank 2p-1-c: 0 below p, 1 from p). Ranks out of range count as their own slot 0.
+std::vector<int> chunk_slots(const std::vector<int>& chunk_rank);
+
 // {"name", "stages", "microbatches", "chunk_rank": [...], "actions": [["0F0", ...], ...]}
 nlohmann::json schedule_to_json(const Schedule& s);
 // Throws std::runtime_error naming the field / rank / action index that is malformed.

@@ -33,6 +33,7 @@ inline const Setting<QByteArray> windowGeometry{"window/geometry", {}};
 inline const Setting<QByteArray> windowState{"window/state", {}};
 inline const Setting<bool> rerunOnChange{"run/rerunOnChange", true};
 inline const Setting<bool> darkPalette{"view/dark", false};
+inline const Setting<bool> colorBlindSafe{"view/colorBlindSafe", false};
 inline const Setting<int> memoryMode{"view/memoryMode", 0};
 constexpr int kMaxRecent = 8;
 }  // namespace settings

@@ -9,8 +9,10 @@
 #include <QVBoxLayout>
 
 #include "ui/kind_style.h"
+#include "ui/gantt_plottable.h"
 #include "ui/run_history_model.h"
 #include "ui/timeline_chart.h"
+#include "ui/zoom_state.h"
 
 namespace pipelab::ui {
 
@@ -27,7 +29,7 @@ QString signedPct(double a, double b) {
 
 CompareView::CompareView(RunHistoryModel* history, QWidget* parent)
     : QWidget(parent), m_pickA(new QComboBox(this)), m_pickB(new QComboBox(this)), m_diff(new QLabel(this)),
-      m_a(new TimelineChart(this)), m_b(new TimelineChart(this)), m_history(history) {
+      m_a(new TimelineChart(this)), m_b(new TimelineChart(this)), m_zoom(new ZoomState(this)), m_history(history) {
     for (QComboBox* c : {m_pickA, m_pickB}) {
         c->setModel(history);
         c->setModelColumn(RunHistoryModel::Label);
@@ -52,13 +54,10 @@ CompareView::CompareView(RunHistoryModel* history, QWidget* parent)
     lay->addLayout(picks);
     lay->addWidget(m_diff);
     lay->addWidget(split, 1);
-    // One time scale for both, so equal durations have equal widths.
-    connect(m_a, &TimelineChart::timeRangeChanged, this, [this](const QCPRange& r) {
-        if (m_b->timeRange() != r) { m_b->setTimeRange(r.lower, r.upper); m_b->refresh(); }
-    });
-    connect(m_b, &TimelineChart::timeRangeChanged, this, [this](const QCPRange& r) {
-        if (m_a->timeRange() != r) { m_a->setTimeRange(r.lower, r.upper); m_a->refresh(); }
-    });
+    // One zoom for both, so equal durations have equal widths and zooming either
+    // zooms the other.
+    m_a->setZoomState(m_zoom);
+    m_b->setZoomState(m_zoom);
     connect(history, &QAbstractItemModel::rowsInserted, this, [this] {
         // Default pair: the two newest runs.
         const int n = m_history->count();
@@ -100,13 +99,11 @@ void CompareView::rebuild() {
         return;
     }
     const double end = std::max(a->stats.step_time_us, b->stats.step_time_us) / 1000.0;
-    m_a->setViewEnd(end);
-    m_b->setViewEnd(end);
+    m_zoom->setExtent(end, std::max(m_a->gantt()->rowCount(), m_b->gantt()->rowCount()));
     // One memory scale too, or GPipe's climb and 1F1B's plateau would look alike.
     const double top = std::max(m_a->memoryDataMax(), m_b->memoryDataMax());
     m_a->setMemoryTop(top);
     m_b->setMemoryTop(top);
-    m_a->setTimeRange(-0.01 * end, end * 1.01);
     m_a->refresh();
     m_b->refresh();
     const double pa = RunHistoryModel::peakMemory(*a), pb = RunHistoryModel::peakMemory(*b);

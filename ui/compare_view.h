@@ -11,6 +11,7 @@ namespace pipelab::ui {
 
 class RunHistoryModel;
 class TimelineChart;
+class ZoomState;
 
 class CompareView : public QWidget {
     Q_OBJECT
@@ -20,6 +21,7 @@ public:
     QString diffText() const;
     TimelineChart* chartA() const { return m_a; }
     TimelineChart* chartB() const { return m_b; }
+    ZoomState* zoomState() const { return m_zoom; }
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -32,6 +34,7 @@ private:
     QLabel* m_diff;
     TimelineChart* m_a;
     TimelineChart* m_b;
+    ZoomState* m_zoom;
     RunHistoryModel* m_history;
     bool m_stale = true;  // the charts do not show the picked pair yet
 };

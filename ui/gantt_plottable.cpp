@@ -1,15 +1,20 @@
 #include "ui/gantt_plottable.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <numeric>
 
+#include "core/schedule.h"
 #include "ui/kind_style.h"
 
 namespace pipelab::ui {
 
 namespace {
 constexpr double kRowHalf = 0.4;   // block half-height in row units
+// Blocks narrower than this merge into per-row runs: below ~2 px a block shows neither
+// its number nor its edges, and drawing each one alone made a 100k-block step slow.
+constexpr double kMergePx = 2.0;
 constexpr double kCommFrac = 0.3;  // comm actions fill the bottom 30% so the bubble stays visible
 }  // namespace
 
@@ -24,6 +29,15 @@ void GanttPlottable::setTimeline(const Timeline& tl) {
     for (const TimelineEvent& e : tl.events) maxRank = std::max(maxRank, static_cast<int>(e.rank));
     m_rows.assign(static_cast<std::size_t>(maxRank + 1), Row{});
     m_chunksPerRank = std::max(tl.meta.chunks, 1);
+    // Shade by the chunk's place on its rank, from the run's chunk -> rank map (a
+    // V-shaped schedule puts chunk c >= p on rank 2p-1-c, not c % p); round-robin only
+    // when the run does not say.
+    if (!tl.meta.chunk_rank.empty()) {
+        m_chunkSlot = chunk_slots(tl.meta.chunk_rank);
+    } else {
+        m_chunkSlot.resize(static_cast<std::size_t>(p * m_chunksPerRank));
+        for (std::size_t c = 0; c < m_chunkSlot.size(); ++c) m_chunkSlot[c] = static_cast<int>(c) / p;
+    }
     m_blockCount = static_cast<int>(tl.events.size());
     m_endMs = tl.step_time_us() / 1000.0;
 
@@ -95,7 +109,11 @@ void GanttPlottable::draw(QCPPainter* painter) {
     painter->save();
     painter->setClipRect(clip);
     painter->setPen(Qt::NoPen);
-    for (std::size_t r = 0; r < m_rows.size(); ++r) drawRow(painter, m_rows[r], static_cast<int>(r), map);
+    // Only the rows in the rank range (a zoom on p = 64 draws a few of them).
+    const QCPRange ranks = valueAxis()->range();
+    const int firstRow = std::max(0, static_cast<int>(std::floor(ranks.lower + 0.5 - kRowHalf)));
+    const int lastRow = std::min(rowCount() - 1, static_cast<int>(std::ceil(ranks.upper - 0.5 + kRowHalf)));
+    for (int r = firstRow; r <= lastRow; ++r) drawRow(painter, m_rows[static_cast<std::size_t>(r)], r, map);
     painter->restore();
 }
 
@@ -156,12 +174,8 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
         if (m_reveal >= 0 && b.order >= m_reveal) continue;
         const bool isComm = is_comm(b.kind);
         const auto [x0, x1] = map.clippedX(b.start, b.end);
-        QColor color = kindColor(b.kind);
-        const int virt = b.chunk / std::max<int>(1, static_cast<int>(m_rows.size()));
-        if (m_chunksPerRank > 1) color = chunkShade(color, virt);  // later chunks of an interleaved rank
-
-        if (x1 - x0 < 1.0) {
-            // Sub-pixel: extend the pending run when it touches, whatever the kind (a
+        if (x1 - x0 < kMergePx) {
+            // Narrow: extend the pending run when it touches, whatever the kind (a
             // send between two forwards must not split the run), else start a new one.
             if (!(runB >= runA && x0 <= runB + 1.0)) {
                 flush();
@@ -174,6 +188,9 @@ void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, cons
             continue;
         }
         flush();
+        // Colour only for blocks drawn alone (a sub-pixel one never needs its shade).
+        QColor color = kindColor(b.kind);
+        if (m_chunksPerRank > 1) color = chunkShade(color, chunkSlot(b.chunk));  // later chunks of a rank
         const QRectF& band = isComm ? comm : full;
         const QRectF rect(x0, band.top(), x1 - x0, band.height());
         painter->fillRect(rect, color);

@@ -35,6 +35,10 @@ public:
     // Blocks drawn by the last draw() (after culling and merging), for the benchmark.
     int lastDrawnRects() const { return m_lastDrawn; }
     TimeMapping mapping() const;
+    // A chunk's place among its rank's chunks (0 = first), which picks its shade.
+    int chunkSlot(int chunk) const {
+        return chunk >= 0 && chunk < static_cast<int>(m_chunkSlot.size()) ? m_chunkSlot[static_cast<std::size_t>(chunk)] : 0;
+    }
     void setDarkPalette(bool dark) { m_dark = dark; }
     // Idle as a flat tint instead of the hatch: QSvgGenerator writes pattern brushes as
     // references it never defines, so SVG exports use this.
@@ -73,6 +77,7 @@ private:
     QRectF rowRect(int rank, const TimeMapping& map, bool comm) const;
 
     std::vector<Row> m_rows;
+    std::vector<int> m_chunkSlot;      // chunk -> its place on its rank
     std::vector<double> m_orderStart;  // start (ms) of the k-th action in time order
     int m_blockCount = 0;
     int m_reveal = -1;

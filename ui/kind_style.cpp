@@ -6,7 +6,31 @@
 
 namespace pipelab::ui {
 
+namespace {
+bool g_colorBlindSafe = false;
+
+QColor colorBlindKindColor(ActionKind kind) {
+    switch (kind) {
+        case ActionKind::F: return QColor(0x00, 0x72, 0xb2);       // blue
+        case ActionKind::B: return QColor(0xd5, 0x5e, 0x00);       // vermillion
+        case ActionKind::I: return QColor(0xcc, 0x79, 0xa7);       // reddish purple
+        case ActionKind::W: return QColor(0xf0, 0xe4, 0x42);       // yellow
+        case ActionKind::R: return QColor(0x11, 0x77, 0x33);       // green
+        case ActionKind::SEND_F:
+        case ActionKind::RECV_F: return QColor(0xdd, 0xcc, 0x77);  // sand
+        case ActionKind::SEND_B:
+        case ActionKind::RECV_B: return QColor(0x88, 0x22, 0x55);  // wine
+        case ActionKind::NUM_KINDS: break;
+    }
+    return Qt::gray;
+}
+}  // namespace
+
+void setColorBlindSafe(bool on) { g_colorBlindSafe = on; }
+bool colorBlindSafe() { return g_colorBlindSafe; }
+
 QColor kindColor(ActionKind kind) {
+    if (g_colorBlindSafe) return colorBlindKindColor(kind);
     switch (kind) {
         case ActionKind::F: return QColor(0x3b, 0x82, 0xf6);       // blue
         case ActionKind::B: return QColor(0x22, 0xa5, 0x5a);       // green

@@ -9,6 +9,11 @@
 namespace pipelab::ui {
 
 QColor kindColor(ActionKind kind);
+// The colour-blind-safe palette (Okabe-Ito and Tol hues picked so every pair of kinds
+// stays apart under deuteranopia, protanopia's close cousin): kindColor() answers from
+// it while on. Process-wide, like the application palette; redraw after a change.
+void setColorBlindSafe(bool on);
+bool colorBlindSafe();
 QString kindName(ActionKind kind);    // "forward", "send activation", ...
 QColor rankColor(int rank);           // categorical, repeats after 10
 // The colour of `base` on a rank's virtual chunk `virt` (0 = first) of an interleaved

@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyleFactory>
@@ -38,6 +39,7 @@
 #include "ui/step_bar.h"
 #include "ui/timeline_chart.h"
 #include "ui/trace_importer.h"
+#include "ui/zoom_state.h"
 
 namespace pipelab::ui {
 
@@ -113,6 +115,7 @@ MainWindow::MainWindow(QWidget* parent)
     restoreGeometry(settings::windowGeometry.value());
     restoreState(settings::windowState.value());
     if (settings::darkPalette.value()) setDarkPalette(true);
+    if (settings::colorBlindSafe.value()) setColorBlindPalette(true);
     updateTitle();
 }
 
@@ -261,7 +264,7 @@ void MainWindow::buildActions() {
     buildCalibrationActions(runMenu);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(tr("&Reset zoom"), QKeySequence(tr("Ctrl+0")), this, [this] { m_chart->resetZoom(); });
+    addZoomActions(view);
     view->addAction(tr("&Play step-through"), QKeySequence(tr("Ctrl+P")), this,
                     [this] { m_stepBar->setPlaying(!m_stepBar->isPlaying()); });
     m_darkAct = view->addAction(tr("&Dark palette"));
@@ -269,6 +272,14 @@ void MainWindow::buildActions() {
     connect(m_darkAct, &QAction::toggled, this, [this](bool on) {
         setDarkPalette(on);
         settings::darkPalette.setValue(on);
+    });
+    m_colorBlindAct = view->addAction(tr("&Colour-blind-safe palette"));
+    m_colorBlindAct->setObjectName(QStringLiteral("colorBlindAction"));
+    m_colorBlindAct->setCheckable(true);
+    m_colorBlindAct->setToolTip(tr("Kind colours that stay apart under red-green colour blindness"));
+    connect(m_colorBlindAct, &QAction::toggled, this, [this](bool on) {
+        setColorBlindPalette(on);
+        settings::colorBlindSafe.setValue(on);
     });
 
     QToolBar* tb = addToolBar(tr("Main"));
@@ -278,6 +289,24 @@ void MainWindow::buildActions() {
     tb->addSeparator();
     tb->addAction(undo);
     tb->addAction(redo);
+}
+
+ZoomState* MainWindow::currentZoom() const {
+    return m_tabs->currentWidget() == m_compare ? m_compare->zoomState() : m_chart->zoomState();
+}
+
+void MainWindow::addZoomActions(QMenu* view) {
+    // The tab on show owns the zoom: one menu entry (and shortcut) per zoom action that
+    // forwards to the current tab's ZoomState, so the keys work on either tab.
+    const QList<QAction*> mine = m_chart->zoomState()->actions();
+    for (int i = 0; i < mine.size(); ++i) {
+        QAction* a = view->addAction(mine[i]->text());
+        a->setShortcuts(mine[i]->shortcuts());
+        a->setToolTip(mine[i]->toolTip());
+        connect(a, &QAction::triggered, this, [this, i] { currentZoom()->actions().at(i)->trigger(); });
+        if (i == 3 || i == 7) view->addSeparator();
+    }
+    view->addSeparator();
 }
 
 void MainWindow::setDarkPalette(bool dark) {
@@ -305,6 +334,20 @@ void MainWindow::setDarkPalette(bool dark) {
         pal.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
     }
     QApplication::setPalette(pal);
+}
+
+void MainWindow::setColorBlindPalette(bool on) {
+    if (m_colorBlindAct && m_colorBlindAct->isChecked() != on) {
+        const QSignalBlocker block(m_colorBlindAct);
+        m_colorBlindAct->setChecked(on);
+    }
+    setColorBlindSafe(on);
+    // The charts rebuild legends and redraw on a palette change, as for dark mode.
+    for (TimelineChart* c : findChildren<TimelineChart*>()) {
+        QEvent change(QEvent::PaletteChange);
+        QCoreApplication::sendEvent(c, &change);
+    }
+    for (QWidget* w : findChildren<QWidget*>()) w->update();
 }
 
 void MainWindow::updateMeasuredCosts() {

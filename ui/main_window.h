@@ -33,6 +33,7 @@ class TraceImporter;
 class TimelineChart;
 class ProfileRunner;
 struct AutoPartitionJob;
+class ZoomState;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -61,6 +62,7 @@ public:
     void showRun(const RunPtr& run);
     void compareRuns(int rowA, int rowB);
     void setDarkPalette(bool dark);
+    void setColorBlindPalette(bool on);  // kind colours that survive deuteranopia
     // Calibration (main_window_calib.cpp). Profile the experiment on its backend (cpu
     // when it is the simulator) in the background; the profile stays with the experiment
     // (saved beside its config as NAME.profile.json) and the simulator uses its costs.
@@ -96,6 +98,8 @@ protected:
 
 private:
     void buildActions();
+    void addZoomActions(QMenu* view);
+    ZoomState* currentZoom() const;  // the zoom of the tab on show
     void buildLayout();
     void connectTraceImporter();
     void onDocChanged();
@@ -140,6 +144,7 @@ private:
     QAction* m_runAct = nullptr;
     QAction* m_cancelAct = nullptr;
     QAction* m_darkAct = nullptr;
+    QAction* m_colorBlindAct = nullptr;
     QAction* m_saveOrderAct = nullptr;
     QAction* m_stepAct = nullptr;
     QTimer* m_rerunTimer = nullptr;

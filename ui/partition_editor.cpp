@@ -8,6 +8,7 @@
 #include <QHelpEvent>
 #include <QPainter>
 #include <QResizeEvent>
+#include <QWheelEvent>
 #include <QToolButton>
 #include <QToolTip>
 
@@ -24,12 +25,12 @@ constexpr double kGrab = 8;   // pixels either side of a handle that pick it
 }  // namespace
 
 int StripGeometry::nearestCut(double x) const {
-    return std::clamp(static_cast<int>(std::lround((x - x0) / cellWidth())), 0, nLayers);
+    return std::clamp(static_cast<int>(std::lround(first + (x - x0) / cellWidth())), 0, nLayers);
 }
 
 int StripGeometry::layerAt(double x) const {
     if (x < x0 || x >= x0 + width) return -1;
-    return std::clamp(static_cast<int>((x - x0) / cellWidth()), 0, nLayers - 1);
+    return std::clamp(static_cast<int>(std::floor(first + (x - x0) / cellWidth())), 0, nLayers - 1);
 }
 
 PartitionEditor::PartitionEditor(ExperimentDoc* doc, QWidget* parent) : QWidget(parent), m_doc(doc) {
@@ -77,12 +78,33 @@ void PartitionEditor::refresh() {
     m_stages = std::max(cfg.pipeline.stages, 1);
     m_chunkRank = chunk_placement(cfg.pipeline.schedule, m_stages, std::max(cfg.pipeline.chunks, 1));
     m_selected = std::clamp(m_selected, 0, std::max(0, static_cast<int>(m_cuts.size()) - 1));
-    update();
+    setLayerView(m_first, m_shown);  // re-clamp to the (maybe new) layer count; updates
 }
 
 StripGeometry PartitionEditor::geometry() const {
     return StripGeometry{std::max(static_cast<int>(m_names.size()), 1), static_cast<double>(kMargin),
-                         std::max(1.0, static_cast<double>(width() - 2 * kMargin))};
+                         std::max(1.0, static_cast<double>(width() - 2 * kMargin)), m_first, m_shown};
+}
+
+void PartitionEditor::setLayerView(double first, double shown) {
+    const double n = std::max(static_cast<double>(m_names.size()), 1.0);
+    shown = shown <= 0 ? n : std::clamp(shown, std::min(4.0, n), n);  // at least 4 layers across
+    m_shown = shown >= n ? 0 : shown;
+    m_first = m_shown > 0 ? std::clamp(first, 0.0, n - shown) : 0;
+    update();
+}
+
+void PartitionEditor::wheelEvent(QWheelEvent* event) {
+    const double notches = event->angleDelta().y() / 120.0;
+    const double shown = layersShown();
+    if (event->modifiers() & Qt::ControlModifier) {
+        const double at = m_first + (event->position().x() - kMargin) / geometry().cellWidth();  // layer under the cursor
+        const double f = std::pow(0.8, notches);
+        setLayerView(at - (at - m_first) * f, shown * f);
+    } else {
+        setLayerView(m_first - notches * std::max(1.0, shown / 8), shown);
+    }
+    event->accept();
 }
 
 QPoint PartitionEditor::cutPos(int cut) const {
@@ -171,6 +193,15 @@ void PartitionEditor::keyPressEvent(QKeyEvent* event) {
             if (moveBoundary(m_selected, m_cuts[static_cast<std::size_t>(m_selected)] + delta, 0)) emit editFinished();
             return;
         }
+        case Qt::Key_Plus:
+        case Qt::Key_Equal:
+        case Qt::Key_Minus: {
+            const double at = m_cuts[static_cast<std::size_t>(m_selected)];
+            const double f = event->key() == Qt::Key_Minus ? 1.25 : 0.8;
+            setLayerView(at - (at - m_first) * f, layersShown() * f);
+            return;
+        }
+        case Qt::Key_0: setLayerView(0, 0); return;
         default: QWidget::keyPressEvent(event);
     }
 }
@@ -205,6 +236,7 @@ void PartitionEditor::paintEvent(QPaintEvent*) {
     const QPalette pal = palette();
     p.fillRect(rect(), pal.color(QPalette::Base));
     if (m_names.empty()) return;
+    p.setClipRect(QRect(kMargin / 2, 0, width() - kMargin, height()));  // zoomed: layers off the strip
     const StripGeometry g = geometry();
     const int top = kHeaderH, bottom = height() - kLabelH;
     const std::vector<double>& costs = m_measured.empty() ? m_costs : m_measured;

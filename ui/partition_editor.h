@@ -21,8 +21,11 @@ class ExperimentDoc;
 struct StripGeometry {
     int nLayers = 1;
     double x0 = 0, width = 1;
-    double cellWidth() const { return width / nLayers; }
-    double cutToX(int cut) const { return x0 + cut * cellWidth(); }  // left edge of layer `cut`
+    double first = 0;  // layer at the strip's left edge (zoomed in: > 0)
+    double shown = 0;  // layers across the strip; <= 0 = all
+    double span() const { return shown > 0 ? shown : nLayers; }
+    double cellWidth() const { return width / span(); }
+    double cutToX(int cut) const { return x0 + (cut - first) * cellWidth(); }  // left edge of layer `cut`
     int nearestCut(double x) const;                                  // 0 .. nLayers
     int layerAt(double x) const;                                     // -1 outside
 };
@@ -51,6 +54,13 @@ public:
 
     QToolButton* autoButton() const { return m_autoBtn; }
 
+    // Zoom over layers (L = 256 does not fit at a readable width): `shown` layers from
+    // `first`, clamped to the model. Ctrl+wheel zooms about the cursor, wheel scrolls;
+    // keys on the strip: + / - zoom about the selected boundary, 0 shows all.
+    void setLayerView(double first, double shown);
+    double firstLayerShown() const { return m_first; }
+    double layersShown() const { return m_shown > 0 ? m_shown : static_cast<double>(m_names.size()); }
+
 signals:
     void editFinished();
     // The Auto button: the window finds the boundaries that minimise the predicted step
@@ -63,6 +73,7 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
     bool event(QEvent* event) override;  // per-layer tooltips
     void resizeEvent(QResizeEvent* event) override;
 
@@ -83,6 +94,8 @@ private:
     int m_dragging = -1;
     int m_dragMergeId = 0;
     QToolButton* m_autoBtn = nullptr;
+    double m_first = 0;  // layer view, see setLayerView
+    double m_shown = 0;  // <= 0: all layers
 };
 
 }  // namespace pipelab::ui

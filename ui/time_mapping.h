@@ -49,4 +49,37 @@ inline std::pair<double, double> clampToStep(double lower, double upper, double 
     return {lower, upper};
 }
 
+// The rank axis' zoom and scroll limits: a requested row range [lower, upper] (row
+// coordinates, row r spans [r - 0.5, r + 0.5]) of `rows` rows is kept within the rows,
+// at most all of them and at least one row tall, shifted (not shrunk) when it pokes out.
+inline std::pair<double, double> clampRanks(double lower, double upper, int rows) {
+    if (rows <= 0) return {lower, upper};
+    const double lo = -0.5, hi = rows - 0.5;
+    if (upper < lower) std::swap(lower, upper);
+    if (upper - lower >= hi - lo) return {lo, hi};
+    if (upper - lower < 1.0) {
+        const double c = (lower + upper) / 2;
+        lower = c - 0.5;
+        upper = c + 0.5;
+    }
+    if (lower < lo) {
+        upper += lo - lower;
+        lower = lo;
+    }
+    if (upper > hi) {
+        lower -= upper - hi;
+        upper = hi;
+    }
+    return {lower, upper};
+}
+
+// Every how many rows a rank label is drawn so that labels `labelPx` tall never overlap
+// on rows `rowPx` tall: 1, 2, 4, 8, ... (powers of two keep rank 0 and every multiple
+// of the step labelled while zooming, so labels do not jump around).
+inline int rankLabelStep(double rowPx, double labelPx) {
+    int step = 1;
+    while (step < (1 << 20) && step * rowPx < labelPx) step *= 2;
+    return step;
+}
+
 }  // namespace pipelab::ui

@@ -1,20 +1,26 @@
 #include "ui/timeline_chart.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <QResizeEvent>
 #include <QToolTip>
+#include <QWheelEvent>
 
 #include "ui/gantt_plottable.h"
 #include "ui/kind_style.h"
+#include "ui/legend_wrap.h"
+#include "ui/rank_ticker.h"
 #include "ui/time_mapping.h"
 #include "ui/wait_overlay.h"
+#include "ui/zoom_state.h"
 
 namespace pipelab::ui {
 
 namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
+constexpr int kLegendColumns = 5;  // at most, on a wide window
 
 QCPLegend* makeLegend(QCustomPlot* plot, QCPLayoutGrid* layout, int row, int columns) {
     auto* legend = new QCPLegend;
@@ -41,9 +47,9 @@ TimelineChart::TimelineChart(QWidget* parent) : QCustomPlot(parent) {
     m_memRect = new QCPAxisRect(this);
     plotLayout()->addElement(0, 0, m_title);
     plotLayout()->addElement(1, 0, m_ganttRect);
-    m_kindLegend = makeLegend(this, plotLayout(), 2, 5);
+    m_kindLegend = makeLegend(this, plotLayout(), 2, kLegendColumns);
     plotLayout()->addElement(3, 0, m_memRect);
-    m_memLegend = makeLegend(this, plotLayout(), 4, 5);
+    m_memLegend = makeLegend(this, plotLayout(), 4, kLegendColumns);
     plotLayout()->setRowStretchFactors({0.001, 3.0, 0.001, 1.6, 0.001});
     plotLayout()->setRowSpacing(2);
 
@@ -56,12 +62,21 @@ TimelineChart::TimelineChart(QWidget* parent) : QCustomPlot(parent) {
         connect(r->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
                 &TimelineChart::onRangeChanged);
     }
+    m_ganttRect->setRangeDrag(Qt::Horizontal | Qt::Vertical);  // vertical drag scrolls the ranks
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 
     QCPAxis* gy = m_ganttRect->axis(QCPAxis::atLeft);
     gy->setRangeReversed(true);  // rank 0 on top, as in every pipeline diagram
     gy->grid()->setVisible(false);
-    gy->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
+    m_rankTicker = new RankTicker;
+    gy->setTicker(QSharedPointer<QCPAxisTicker>(m_rankTicker));
+    connect(gy, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, &TimelineChart::onRankRangeChanged);
+    // Labels are thinned from the rows' height, known once the layout has run.
+    connect(this, &QCustomPlot::afterLayout, this, &TimelineChart::updateRankLabelStep);
+    // Legends wrap to the width they get, so no entry is clipped in a small window.
+    connect(this, &QCustomPlot::beforeReplot, this, [this] {
+        for (QCPLegend* l : {m_kindLegend, m_memLegend}) fitLegend(l, width(), kLegendColumns);
+    });
     gy->setTickLength(0, 0);
     gy->setSubTicks(false);
     m_memRect->axis(QCPAxis::atLeft)->setLabel(QStringLiteral("memory (MiB)"));
@@ -91,8 +106,39 @@ TimelineChart::TimelineChart(QWidget* parent) : QCustomPlot(parent) {
     m_memMask->setLayer(QStringLiteral("overlay"));  // above the graphs
     m_memMask->setVisible(false);
 
+    m_ownZoom = new ZoomState(this);
+    setZoomState(nullptr);
+
     setMouseTracking(true);
     applyPalette();
+}
+
+void TimelineChart::setZoomState(ZoomState* zoom) {
+    if (m_zoom) disconnect(m_zoom, nullptr, this, nullptr);
+    m_zoom = zoom ? zoom : m_ownZoom;
+    connect(m_zoom, &ZoomState::rangeChanged, this, &TimelineChart::applyZoom);
+    applyZoom(m_zoom->range());
+}
+
+void TimelineChart::applyZoom(const ZoomRange& range) {
+    m_syncing = true;
+    const QCPRange time(range.t0, range.t1);
+    for (QCPAxisRect* r : {m_ganttRect, m_memRect}) r->axis(QCPAxis::atBottom)->setRange(time);
+    m_ganttRect->axis(QCPAxis::atLeft)->setRange(range.r0, range.r1);
+    m_syncing = false;
+    emit timeRangeChanged(time);
+    if (isVisible() && !size().isEmpty()) replot(QCustomPlot::rpQueuedReplot);
+}
+
+int TimelineChart::rankLabelStep() const { return m_rankTicker->step(); }
+
+void TimelineChart::updateRankLabelStep() {
+    const QCPRange r = m_ganttRect->axis(QCPAxis::atLeft)->range();
+    const double rowPx = m_ganttRect->height() / std::max(r.size(), 1e-9);
+    const int step = pipelab::ui::rankLabelStep(rowPx, QFontMetrics(m_ganttRect->axis(QCPAxis::atLeft)->tickLabelFont()).height() * 1.1);
+    if (step == m_rankTicker->step()) return;
+    m_rankTicker->setStep(step);
+    m_ganttRect->update(QCPLayoutElement::upPreparation);  // regenerate the ticks for this draw
 }
 
 void TimelineChart::setTitle(const QString& title) { m_title->setText(title); }
@@ -120,22 +166,23 @@ void TimelineChart::setTimeline(const Timeline& tl) {
     m_memMask->setVisible(false);
     rebuildRowLabels();
     rebuildMemory();
-    resetZoom();  // replots
+    // A shared zoom's extent is set by its owner, who knows every chart that shares it.
+    if (m_zoom == m_ownZoom) m_zoom->setExtent(m_gantt->endMs(), std::max(m_gantt->rowCount(), 1));  // replots
+    else refresh();
 }
 
 void TimelineChart::rebuildRowLabels() {
     QCPAxis* gy = m_ganttRect->axis(QCPAxis::atLeft);
-    auto ticker = qSharedPointerCast<QCPAxisTickerText>(gy->ticker());
-    ticker->clear();
+    QStringList labels;
     const int rows = m_gantt->rowCount();
     for (int r = 0; r < rows; ++r) {
         const auto& dev = m_timeline.meta.devices;
         // An opened trace may name no device: the backend says more than "stage 0 · ".
         QString device = r < static_cast<int>(dev.size()) ? QString::fromStdString(dev[static_cast<std::size_t>(r)]) : QString();
         if (device.isEmpty()) device = QString::fromStdString(m_timeline.meta.backend);
-        ticker->addTick(r, device.isEmpty() ? QStringLiteral("stage %1").arg(r) : QStringLiteral("stage %1 \u00b7 %2").arg(r).arg(device));
+        labels << (device.isEmpty() ? QStringLiteral("stage %1").arg(r) : QStringLiteral("stage %1 \u00b7 %2").arg(r).arg(device));
     }
-    gy->setRange(-0.6, std::max(rows, 1) - 0.4);
+    m_rankTicker->setLabels(labels);
 
     // Kind legend: only the kinds this run has, plus the bubble.
     if (m_kindLegend) m_kindLegend->clearItems();
@@ -223,6 +270,10 @@ void TimelineChart::rebuildMemory() {
         QCPGraph* g = addGraph(mx, my);
         g->setLineStyle(QCPGraph::lsStepLeft);
         g->setPen(QPen(rankColor(rank), penW));
+        // Antialiased lines go through Qt's stroker and path fill (most of a replot at
+        // 100k blocks); aliased 1 px lines take the raster engine's fast path.
+        const bool big = t.size() > 500;
+        g->setAntialiased(!big);
         g->setName(QStringLiteral("stage %1").arg(rank));
         g->setData(t, v, true);
         g->removeFromLegend();
@@ -230,7 +281,8 @@ void TimelineChart::rebuildMemory() {
         if (m_memoryMode == MemoryMode::Total) {
             QCPGraph* r = addGraph(mx, my);
             r->setLineStyle(QCPGraph::lsStepLeft);
-            r->setPen(QPen(rankColor(rank), 1.5, Qt::DashLine));
+            r->setPen(QPen(rankColor(rank), big ? 1.0 : 1.5, Qt::DashLine));
+            r->setAntialiased(!big);
             r->setData(rt, rv, true);
             r->removeFromLegend();
         }
@@ -279,27 +331,47 @@ void TimelineChart::setMemoryMode(MemoryMode mode) {
     refresh();
 }
 
-void TimelineChart::setTimeRange(double t0Ms, double t1Ms) {
-    m_ganttRect->axis(QCPAxis::atBottom)->setRange(t0Ms, t1Ms);  // the link moves the other
-}
+void TimelineChart::setTimeRange(double t0Ms, double t1Ms) { m_zoom->setTimeRange(t0Ms, t1Ms); }
 
 QCPRange TimelineChart::timeRange() const { return m_ganttRect->axis(QCPAxis::atBottom)->range(); }
+QCPRange TimelineChart::rankRange() const { return m_ganttRect->axis(QCPAxis::atLeft)->range(); }
 
 void TimelineChart::resetZoom() {
-    const double end = std::max(m_viewEnd > 0 ? m_viewEnd : m_gantt->endMs(), 1e-3);
-    setTimeRange(-0.01 * end, end * 1.01);
+    m_zoom->fit();
     refresh();
 }
 
 void TimelineChart::onRangeChanged(const QCPRange& requested) {
     if (m_syncing) return;
-    m_syncing = true;
-    // Keep the step in view: no zooming out past it, no panning it off screen.
-    const auto [lower, upper] = clampToStep(requested.lower, requested.upper, m_viewEnd > 0 ? m_viewEnd : m_gantt->endMs());
-    const QCPRange range(lower, upper);
-    for (QCPAxisRect* r : {m_ganttRect, m_memRect}) r->axis(QCPAxis::atBottom)->setRange(range);
-    m_syncing = false;
-    emit timeRangeChanged(range);
+    // The zoom state keeps the step in view (no zooming out past it, no panning it off
+    // screen); its answer is applied even when it refused the change.
+    m_zoom->setTimeRange(requested.lower, requested.upper);
+    applyZoom(m_zoom->range());
+}
+
+void TimelineChart::onRankRangeChanged(const QCPRange& requested) {
+    if (m_syncing) return;
+    m_zoom->setRankRange(requested.lower, requested.upper);
+    applyZoom(m_zoom->range());
+}
+
+void TimelineChart::wheelEvent(QWheelEvent* event) {
+    // Ctrl+wheel zooms the ranks about the row under the cursor, Shift+wheel scrolls
+    // them; a plain wheel zooms time (QCustomPlot, horizontal only).
+    const Qt::KeyboardModifiers mods = event->modifiers();
+    if (!(mods & (Qt::ControlModifier | Qt::ShiftModifier)) || !m_ganttRect->rect().contains(event->position().toPoint()))
+        return QCustomPlot::wheelEvent(event);
+    const double notches = event->angleDelta().y() / 120.0;
+    const QCPRange r = rankRange();
+    if (mods & Qt::ControlModifier) {
+        const double at = m_ganttRect->axis(QCPAxis::atLeft)->pixelToCoord(event->position().y());
+        const double f = std::pow(0.8, notches);
+        m_zoom->setRankRange(at + (r.lower - at) * f, at + (r.upper - at) * f);
+    } else {
+        const double d = -notches * std::max(1.0, r.size() / 8);
+        m_zoom->setRankRange(r.lower + d, r.upper + d);
+    }
+    event->accept();
 }
 
 void TimelineChart::setRevealCount(int count) {

@@ -1,8 +1,10 @@
 #pragma once
 // The Gantt chart and, under it on the same time axis, the memory plot: one QCustomPlot
 // with two axis rects whose left/right margins are aligned by a margin group, so a time
-// is at the same x in both. Zooming or panning either (wheel / drag, horizontal only)
-// moves both: their x ranges are linked.
+// is at the same x in both. What is shown (time range, rank range) belongs to a
+// ZoomState, the chart's own or one shared with other charts: wheel and drag ask it for
+// a change (wheel: time; Ctrl+wheel: ranks; Shift+wheel or vertical drag on the Gantt:
+// scroll ranks) and the chart applies what it answers.
 #include <QPointer>
 
 #include <qcustomplot.h>
@@ -13,6 +15,9 @@ namespace pipelab::ui {
 
 class GanttPlottable;
 class WaitOverlay;
+class RankTicker;
+class ZoomState;
+struct ZoomRange;
 
 class TimelineChart : public QCustomPlot {
     Q_OBJECT
@@ -37,12 +42,16 @@ public:
     void setMemoryTop(double mib);
     double memoryTop() const { return m_memTop; }
     double memoryDataMax() const { return m_memMax; }
-    void setTimeRange(double t0Ms, double t1Ms);  // both rects
+    void setTimeRange(double t0Ms, double t1Ms);  // both rects, through the zoom state
     QCPRange timeRange() const;
-    void resetZoom();
-    // Time (ms) the zoom/pan limits and resetZoom treat as the end of the step; <= 0 =
-    // this chart's own step. The compare view sets both charts to the longer step.
-    void setViewEnd(double ms) { m_viewEnd = ms; }
+    QCPRange rankRange() const;  // row coordinates shown on the Gantt
+    void resetZoom();            // fit: the whole step, every rank
+    // Share another chart's zoom (the compare view). The chart then no longer sets the
+    // extent from its timeline: the owner of the shared state does. nullptr = own.
+    void setZoomState(ZoomState* zoom);
+    ZoomState* zoomState() const { return m_zoom; }
+    // Every how many rows the rank axis is labelled now (1 = every row).
+    int rankLabelStep() const;
     void setRevealCount(int count);  // step-through; -1 shows all
     void applyPalette();             // re-read QPalette (light/dark)
     // Idle drawn flat instead of hatched, in the chart and its legend (SVG export).
@@ -67,11 +76,15 @@ protected:
     void changeEvent(QEvent* event) override;
     void showEvent(QShowEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
 
 private:
     void rebuildMemory();
     void rebuildRowLabels();
     void onRangeChanged(const QCPRange& requested);
+    void onRankRangeChanged(const QCPRange& requested);
+    void applyZoom(const ZoomRange& range);
+    void updateRankLabelStep();
 
     Timeline m_timeline;
     bool m_hasTimeline = false;
@@ -85,9 +98,11 @@ private:
     QCPTextElement* m_title = nullptr;
     QCPItemStraightLine* m_cursor = nullptr;
     QCPItemRect* m_memMask = nullptr;  // step-through: veils memory after the cursor
+    RankTicker* m_rankTicker = nullptr;  // owned by the rank axis
+    ZoomState* m_ownZoom = nullptr;
+    ZoomState* m_zoom = nullptr;         // m_ownZoom or a shared one
     bool m_syncing = false;
     double m_memTop = 0;  // MiB, <= 0 = automatic
-    double m_viewEnd = 0; // ms, <= 0 = own step
     double m_memMax = 0;  // MiB, largest value drawn
 };
 

@@ -180,31 +180,34 @@ void WaitOverlay::draw(QCPPainter* p) {
         p->setFont(f);
         const QFontMetricsF fm(f);
         const double rowPx = std::abs(ya->coordToPixel(1) - ya->coordToPixel(0));
-        // Every label's width once per draw: shaping text per stretch cost hundreds of ms
-        // on a large run, where most stretches are a few pixels wide.
+        // Labels and their widths once per cause: a zoomed-out step of a million blocks
+        // has ~100k stretches, and shaping text for each cost more than the whole Gantt.
         constexpr int kCauses = static_cast<int>(IdleCause::Other);
-        double width[kCauses][2];
+        QString labels[kCauses][2];
+        double widths[kCauses][2];
         double narrowest = 1e300;
         for (int c = 0; c < kCauses; ++c)
-            for (int shortForm = 0; shortForm < 2; ++shortForm) {
-                width[c][shortForm] = fm.horizontalAdvance(idleText(static_cast<IdleCause>(c), shortForm != 0));
-                narrowest = std::min(narrowest, width[c][shortForm]);
+            for (int sf = 0; sf < 2; ++sf) {
+                labels[c][sf] = idleText(static_cast<IdleCause>(c), sf == 1);
+                widths[c][sf] = fm.horizontalAdvance(labels[c][sf]);
+                narrowest = std::min(narrowest, widths[c][sf]);
             }
-        QColor bg = m_chart->palette().color(QPalette::Base);
-        bg.setAlpha(200);
+        const QCPRange ranks = ya->range();
         for (const IdleStretch& s : m_w.idle) {
             if (s.cause == IdleCause::Other) continue;  // no cause to teach: the hatch says idle
             if (rowPx < fm.height() * 1.2) break;
+            if (s.rank < ranks.lower - 0.5 || s.rank > ranks.upper + 0.5) continue;  // scrolled off
             const double x0 = std::max<double>(xa->coordToPixel(s.start_us / 1000.0), area.left());
             const double x1 = std::min<double>(xa->coordToPixel(s.end_us / 1000.0), area.right());
-            if (x1 - x0 < narrowest + 8) continue;
+            if (x1 - x0 < narrowest + 8) continue;  // too narrow for any label
             const int c = static_cast<int>(s.cause);
-            bool shortForm = width[c][0] + 8 > x1 - x0;
-            if (shortForm && width[c][1] + 8 > x1 - x0) continue;  // too narrow to read
-            const QString label = idleText(s.cause, shortForm);
-            const double w = width[c][shortForm ? 1 : 0];
+            const int sf = widths[c][0] + 8 > x1 - x0 ? 1 : 0;
+            if (widths[c][sf] + 8 > x1 - x0) continue;  // too narrow to read
+            const QString& label = labels[c][sf];
             const double cy = ya->coordToPixel(s.rank - kRowHalf * 0.35);  // upper part: comm lane is below
-            const QRectF box((x0 + x1) / 2 - w / 2 - 3, cy - fm.height() / 2, w + 6, fm.height());
+            const QRectF box((x0 + x1) / 2 - widths[c][sf] / 2 - 3, cy - fm.height() / 2, widths[c][sf] + 6, fm.height());
+            QColor bg = m_chart->palette().color(QPalette::Base);
+            bg.setAlpha(200);
             p->setPen(Qt::NoPen);
             p->setBrush(bg);
             p->drawRoundedRect(box, 3, 3);

@@ -1,10 +1,13 @@
 // GUI speed, offscreen. Prints figures; asserts nothing about time.
-//   1. Replot of the Gantt + memory chart with ~100k+ actions (p=32, m=512, v=2
-//      interleaved): full view, and zoomed to 5 % of the step.
+//   1. Replot of the Gantt + memory chart (default p=32, m=512, v=2 interleaved, 64
+//      layers: ~100k blocks): full view, zoomed to 5 % of the step, and zoomed to 8 ranks.
 //   2. A boundary drag (QTest mouse events) to the redrawn simulated timeline, p=8, m=32.
-// Run: QT_QPA_PLATFORM=offscreen ./build/tests/bench/bench_gui
+// Run: ./build/tests/bench/bench_gui [P M V LAYERS]   (v = 1: 1F1B, else interleaved;
+// LAYERS >= P*V), e.g. `bench_gui 64 2048 4 256` for about a million blocks.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <vector>
 
 #include <QApplication>
@@ -20,6 +23,7 @@
 #include "ui/main_window.h"
 #include "ui/partition_editor.h"
 #include "ui/timeline_chart.h"
+#include "ui/zoom_state.h"
 
 using namespace pipelab;
 using namespace pipelab::ui;
@@ -36,14 +40,33 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("PipeLabBench"));
     pipelab::register_builtin_backends();
+    int dims[4] = {32, 512, 2, 64};  // p, m, v, layers
+    if (argc != 1 && argc != 5) {
+        std::fprintf(stderr, "usage: %s [P M V LAYERS]\n", argv[0]);
+        return 2;
+    }
+    for (int i = 1; i < argc; ++i) {
+        dims[i - 1] = std::atoi(argv[i]);
+        if (dims[i - 1] < 1) {
+            std::fprintf(stderr, "bench_gui: argument %d ('%s') must be a positive integer\n", i, argv[i]);
+            return 2;
+        }
+    }
+    const int p = dims[0], m = dims[1], v = dims[2], layers = dims[3];
 
     {  // 1. Big Gantt replot.
         RunConfig cfg;
-        cfg.model.layers = 64;  // 66 partition units >= p*v = 64 chunks
-        cfg.pipeline = {ScheduleKind::Interleaved, 32, 512, 2, {}, false, {}};
+        cfg.model.layers = layers;  // + 2 partition units (embedding, head) >= p*v chunks
+        cfg.pipeline = {v > 1 ? ScheduleKind::Interleaved : ScheduleKind::OneFOneB, p, m, v, {}, false, {}};
         QElapsedTimer t;
         t.start();
-        const Plan plan = make_plan(cfg);
+        Plan plan;
+        try {
+            plan = make_plan(cfg);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "bench_gui: p=%d m=%d v=%d layers=%d: %s\n", p, m, v, layers, e.what());
+            return 2;
+        }
         const Timeline tl = simulate(plan.schedule, plan.partition, plan.cost);
         const double simMs = static_cast<double>(t.nsecsElapsed()) / 1e6;
         TimelineChart chart;
@@ -66,12 +89,21 @@ int main(int argc, char** argv) {
             chart.replot();
             zoomed.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
         }
-        std::printf("gantt p=32 m=512 v=2 interleaved: %zu actions, %zu memory samples (make_plan+simulate %.1f ms)\n",
-                    tl.events.size(), tl.memory.size(), simMs);
+        std::vector<double> ranks;
+        chart.zoomState()->fit();
+        chart.zoomState()->setRankRange(p / 2 - 0.5, p / 2 + 7.5);
+        for (int i = 0; i < 10; ++i) {
+            t.restart();
+            chart.replot();
+            ranks.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
+        }
+        std::printf("gantt p=%d m=%d v=%d layers=%d %s: %zu blocks, %zu memory samples (make_plan+simulate %.1f ms)\n", p,
+                    m, v, layers, v > 1 ? "interleaved" : "1f1b", tl.events.size(), tl.memory.size(), simMs);
         std::printf("  setTimeline incl. first replot: %8.2f ms\n", setMs);
         std::printf("  replot, full view:              %8.2f ms median (%d rects drawn after merging)\n", median(full), drawnFull);
         std::printf("  replot, 5%% of the step:         %8.2f ms median (%d rects drawn)\n", median(zoomed),
                     chart.gantt()->lastDrawnRects());
+        std::printf("  replot, 8 ranks, whole step:    %8.2f ms median\n", median(ranks));
     }
 
     {  // 2. Drag -> redrawn simulated timeline.

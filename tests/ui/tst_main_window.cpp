@@ -28,6 +28,7 @@
 #include "ui/main_window.h"
 #include "ui/partition_editor.h"
 #include "ui/profile_runner.h"
+#include "ui/rank_ticker.h"
 #include "ui/run_controller.h"
 #include "ui/run_history_model.h"
 #include "ui/stats_panel.h"
@@ -544,8 +545,9 @@ private slots:
         const QPoint px(int(r->axis(QCPAxis::atBottom)->coordToPixel(65)), int(r->axis(QCPAxis::atLeft)->coordToPixel(0)));
         QCOMPARE(chart.gantt()->eventAt(px), 0);  // X is hoverable
 
-        auto ticker = qSharedPointerCast<QCPAxisTickerText>(r->axis(QCPAxis::atLeft)->ticker());
-        QCOMPARE(ticker->ticks().value(0), QStringLiteral("stage 0 \u00b7 cpu"));
+        auto* ticker = dynamic_cast<RankTicker*>(r->axis(QCPAxis::atLeft)->ticker().data());
+        QVERIFY(ticker);
+        QCOMPARE(ticker->labels().value(0), QStringLiteral("stage 0 \u00b7 cpu"));
     }
 
     // Review findings 6a, 6b: side panels show their contents whole at p = 8.
