@@ -83,7 +83,7 @@ overrides (take precedence over the config file):
   --profile FILE                      (simulate, partition: costs from a measured profile)
 
 outputs:
-  --trace OUT.json       Chrome trace (open in https://ui.perfetto.dev)
+  --trace OUT.json       Chrome trace (open in https://ui.perfetto.dev); OUT.json.gz gzipped
   --stats-json OUT.json  figures for scripts
   --width N              ASCII Gantt width in columns (default 100), --no-gantt to omit
 )";

@@ -4,6 +4,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QHelpEvent>
 #include <QScrollBar>
 #include <QTableView>
@@ -237,6 +238,14 @@ private slots:
         const Timeline back = read_chrome_trace(trace.toStdString());
         QCOMPARE(back.events.size(), run->timeline.events.size());
         QCOMPARE(back.meta.stages, 4);
+        // .json.gz: gzip by extension, read back the same.
+        const QString gz = dir.filePath(QStringLiteral("t.json.gz"));
+        QVERIFY(w.exportTrace(gz));
+        QFile gzFile(gz);
+        QVERIFY(gzFile.open(QIODevice::ReadOnly));
+        QVERIFY(gzFile.read(2) == QByteArray("\x1f\x8b", 2));
+        QVERIFY(gzFile.size() * 5 < QFileInfo(trace).size());
+        QCOMPARE(read_chrome_trace(gz.toStdString()).events, back.events);
 
         // The exported trace opens as a run of its own.
         QVERIFY(w.openTrace(trace));
