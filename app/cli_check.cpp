@@ -97,7 +97,8 @@ std::string placement(const std::vector<int>& gpus) {
     for (int g : gpus) ++n[g];
     std::string s;
     for (const auto& [g, k] : n)
-        s += (s.empty() ? "" : ", ") + std::to_string(k) + (k == 1 ? " rank" : " ranks") + " on GPU " + std::to_string(g);
+        s += (s.empty() ? "" : ", ") + std::to_string(k) + (k == 1 ? " rank" : " ranks") + " on GPU " +
+             std::to_string(g);
     return s;
 }
 
@@ -171,10 +172,11 @@ int write_fixtures(const std::string& dir) {
         bin.write(reinterpret_cast<const char*>(g.data()), static_cast<std::streamsize>(g.size() * 4));
         layers.push_back({{"layer", l}, {"count", g.size()}});
     }
-    const json j = {{"made_by", "pipelab-cli check --write-fixtures (the cpu backend, one step, stages 1, no optimizer)"},
-                    {"config", run_config_to_json(cfg)},
-                    {"loss", out.loss},
-                    {"layers", layers}};
+    const json j = {
+        {"made_by", "pipelab-cli check --write-fixtures (the cpu backend, one step, stages 1, no optimizer)"},
+        {"config", run_config_to_json(cfg)},
+        {"loss", out.loss},
+        {"layers", layers}};
     std::ofstream(base + ".json") << j.dump(2) << "\n";
     if (!bin) throw std::runtime_error("cannot write " + base + ".bin");
     std::cout << "wrote " << base << ".json and .bin: loss " << out.loss << ", " << n_layers << " layers\n";
@@ -350,13 +352,15 @@ int run_check_command(int argc, char** argv) {
                       << ")\n";
             return kExitSkip;
         }
-        const Fixture fx = read_fixture(flags.count("fixtures") ? flags["fixtures"] : data_dir(PIPELAB_FIXTURES_DIR, "fixtures"));
+        const Fixture fx =
+            read_fixture(flags.count("fixtures") ? flags["fixtures"] : data_dir(PIPELAB_FIXTURES_DIR, "fixtures"));
         Tally tally;
         // fp32: only summation order differs from the CPU; tf32 (10-bit mantissa) and bf16
         // (7-bit) round every GEMM operand: bounds of about ten unit roundoffs, normwise.
         const std::vector<std::pair<std::string, double>> precisions =
-            backend == "cuda" ? std::vector<std::pair<std::string, double>>{{"fp32", 1e-4}, {"tf32", 2e-2}, {"bf16", 5e-2}}
-                              : std::vector<std::pair<std::string, double>>{{"fp32", 1e-5}};
+            backend == "cuda"
+                ? std::vector<std::pair<std::string, double>>{{"fp32", 1e-4}, {"tf32", 2e-2}, {"bf16", 5e-2}}
+                : std::vector<std::pair<std::string, double>>{{"fp32", 1e-5}};
         for (const auto& [precision, tol] : precisions)
             for (int k = 0; k < static_cast<int>(ScheduleKind::NUM_SCHEDULES); ++k) {
                 // Every schedule on 4 ranks, or on 2 where the fixture's microbatches are too
@@ -364,13 +368,15 @@ int run_check_command(int argc, char** argv) {
                 const auto s = static_cast<ScheduleKind>(k);
                 const int chunks = s == ScheduleKind::Interleaved ? 2 : default_chunks(s);
                 const bool four = !check_schedule_spec({s, 4, fx.cfg.pipeline.microbatches, chunks}, 1 << 20);
-                check_step(tally, backend, fx, s, four ? 4 : 2, four ? std::vector<int>{0, 0, 0, 0} : std::vector<int>{0, 0},
-                           precision, tol);
+                check_step(tally, backend, fx, s, four ? 4 : 2,
+                           four ? std::vector<int>{0, 0, 0, 0} : std::vector<int>{0, 0}, precision, tol);
             }
 #if PIPELAB_HAVE_CUDA_BACKEND
         if (backend == "cuda") {
-            if (gpu::cuda_gpu_count() >= 2) check_step(tally, backend, fx, ScheduleKind::OneFOneB, 2, {0, 1}, "fp32", 1e-4);
-            else std::cout << "(one GPU: the 2 ranks on 2 GPUs item needs a second)\n";
+            if (gpu::cuda_gpu_count() >= 2)
+                check_step(tally, backend, fx, ScheduleKind::OneFOneB, 2, {0, 1}, "fp32", 1e-4);
+            else
+                std::cout << "(one GPU: the 2 ranks on 2 GPUs item needs a second)\n";
         }
 #endif
         check_training(tally, backend, data_dir(PIPELAB_SAMPLES_DIR, "samples"));

@@ -99,7 +99,8 @@ std::string command_usage(const std::string& cmd, bool takes_overrides, bool tak
         if (head) {
             const std::string rest = line.substr(14);
             into = rest.compare(0, cmd.size(), cmd) == 0 && (rest.size() == cmd.size() || rest[cmd.size()] == ' ')
-                       ? &paragraph : nullptr;
+                       ? &paragraph
+                       : nullptr;
         } else if (line.rfind("overrides", 0) == 0) {
             into = &overrides;
         } else if (line.rfind("outputs", 0) == 0) {
@@ -134,10 +135,12 @@ struct Args {
 };
 
 const std::map<std::string, std::vector<std::string>> kFlags = {
-    {"simulate", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries",
-                  "schedule-file", "profile", "trace", "stats-json", "width"}},
-    {"run", {"config", "backend", "steps", "schedule", "stages", "microbatches", "chunks", "boundaries",
-             "trace", "stats-json", "width"}},
+    {"simulate",
+     {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "schedule-file", "profile", "trace",
+      "stats-json", "width"}},
+    {"run",
+     {"config", "backend", "steps", "schedule", "stages", "microbatches", "chunks", "boundaries", "trace", "stats-json",
+      "width"}},
     {"schedule", {"config", "schedule", "stages", "microbatches", "chunks", "boundaries", "out"}},
     {"validate", {"schedule-file"}},
     {"import", {"step", "mapping", "schedule-out", "trace", "stats-json", "width"}},
@@ -292,13 +295,11 @@ int cmd_simulate(const Args& a) {
     Plan plan = a.has("profile") ? calibrated_plan(cfg, a.get("profile")) : make_plan(cfg);
     if (a.has("schedule-file")) {
         plan.schedule = load_schedule(a.get("schedule-file"));
-        if (auto err = validate_schedule(plan.schedule))
-            throw ConfigError(a.get("schedule-file"), err->what());
+        if (auto err = validate_schedule(plan.schedule)) throw ConfigError(a.get("schedule-file"), err->what());
         if (plan.schedule.n_chunks() != plan.partition.n_chunks())
-            throw ConfigError(a.get("schedule-file"),
-                              "schedule has " + std::to_string(plan.schedule.n_chunks()) +
-                                  " chunks, the config's partition has " +
-                                  std::to_string(plan.partition.n_chunks()));
+            throw ConfigError(a.get("schedule-file"), "schedule has " + std::to_string(plan.schedule.n_chunks()) +
+                                                          " chunks, the config's partition has " +
+                                                          std::to_string(plan.partition.n_chunks()));
         // The textbook formula only describes the generator's own order.
         if (!(plan.schedule.ranks == make_plan(cfg).schedule.ranks)) plan.schedule.name = "custom";
         if (!plan.cost.rank_device.empty())  // device sharing follows the file's ranks
@@ -329,8 +330,7 @@ int cmd_schedule(const Args& a) {
     const Plan plan = make_plan(config_from_args(a));
     if (a.has("out")) {
         write_json(schedule_to_json(plan.schedule), a.get("out"));
-        std::cout << "schedule written to " << a.get("out") << " (" << plan.schedule.action_count()
-                  << " actions)\n";
+        std::cout << "schedule written to " << a.get("out") << " (" << plan.schedule.action_count() << " actions)\n";
     } else {
         std::cout << plan.schedule.name << ": " << plan.schedule.action_count() << " actions\n"
                   << format_schedule(plan.schedule);
@@ -359,23 +359,24 @@ int cmd_import(const Args& a) {
         // Before the report: a bad path fails before any long output.
         write_json(schedule_to_json(r.order), a.get("schedule-out"));
     }
-    json extra = {{"import",
-                   {{"files", r.files},
-                    {"step", r.step},
-                    {"steps", r.steps},
-                    {"recognised_schedule", r.recognised_schedule.empty() ? json(nullptr) : json(r.recognised_schedule)},
-                    {"inferred", r.inferred},
-                    {"clock_shift_us", r.clock_shift_us},
-                    {"notes", r.notes}}}};
+    json extra = {
+        {"import",
+         {{"files", r.files},
+          {"step", r.step},
+          {"steps", r.steps},
+          {"recognised_schedule", r.recognised_schedule.empty() ? json(nullptr) : json(r.recognised_schedule)},
+          {"inferred", r.inferred},
+          {"clock_shift_us", r.clock_shift_us},
+          {"notes", r.notes}}}};
     report_run(a, r.timeline, {}, extra);
     if (a.has("schedule-out"))
         std::cout << "order written to " << a.get("schedule-out") << " (" << r.order.action_count()
                   << " actions; edit it, then: pipelab-cli simulate --stages " << r.timeline.meta.stages
                   << " --microbatches " << r.timeline.meta.microbatches << " --chunks " << r.timeline.meta.chunks
                   << (!r.recognised_schedule.empty() ? " --schedule " + r.recognised_schedule
-                      : r.timeline.meta.chunks > 1 ? std::string(" --schedule interleaved") : std::string())
-                  << " --schedule-file "
-                  << a.get("schedule-out") << ")\n";
+                      : r.timeline.meta.chunks > 1   ? std::string(" --schedule interleaved")
+                                                     : std::string())
+                  << " --schedule-file " << a.get("schedule-out") << ")\n";
     return kExitOk;
 }
 
@@ -402,16 +403,16 @@ int cmd_validate(const Args& a) {
         std::cerr << "pipelab-cli: invalid schedule " << a.get("schedule-file") << ": " << err->what() << "\n";
         return kExitUsage;
     }
-    std::cout << "schedule " << s.name << " is valid: " << s.n_ranks << " ranks, " << s.n_chunks()
-              << " chunks, " << s.n_microbatches << " microbatches, " << s.action_count() << " actions\n";
+    std::cout << "schedule " << s.name << " is valid: " << s.n_ranks << " ranks, " << s.n_chunks() << " chunks, "
+              << s.n_microbatches << " microbatches, " << s.action_count() << " actions\n";
     return kExitOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
-                      std::string(argv[1]) == "help")) {
+    if (argc >= 2 &&
+        (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help")) {
         std::cout << kUsage;
         return kExitOk;
     }
@@ -425,8 +426,8 @@ int main(int argc, char** argv) {
         const std::string cmd = argv[1];
         const auto flags = kFlags.find(cmd);
         const auto takes = [&](const char* flag) {
-            return flags != kFlags.end() && std::find(flags->second.begin(), flags->second.end(), flag) !=
-                                                flags->second.end();
+            return flags != kFlags.end() &&
+                   std::find(flags->second.begin(), flags->second.end(), flag) != flags->second.end();
         };
         const std::string text = command_usage(cmd, takes("stages"), takes("trace"));
         if (text.empty()) {

@@ -64,9 +64,8 @@ int cli_profile(const RunConfig& cfg_in, const CliValues& values) {
     control.on_progress = [](int step, int steps, const std::string& status) {
         std::cout << "profile " << step << "/" << steps << "  " << status << "\n" << std::flush;
     };
-    std::cout << "profiling " << cfg.model.layers + 2 << " layers on backend " << cfg.backend << " ("
-              << opts.repeats << " repeats, microbatch " << cfg.model.microbatch_size << " x " << cfg.model.seq_len
-              << " tokens)\n";
+    std::cout << "profiling " << cfg.model.layers + 2 << " layers on backend " << cfg.backend << " (" << opts.repeats
+              << " repeats, microbatch " << cfg.model.microbatch_size << " x " << cfg.model.seq_len << " tokens)\n";
     const std::unique_ptr<Device> link_dev = link_device_for(cfg.backend);
     const Profile p = measure_profile(cfg, opts, control, link_dev.get());
 
@@ -76,11 +75,13 @@ int cli_profile(const RunConfig& cfg_in, const CliValues& values) {
                     l.i.median_us, l.i.spread_us, l.w.median_us, l.w.spread_us);
     std::printf("link: %.2f us latency, %.2f GB/s (", p.link.latency_us, p.link.bandwidth_bytes_per_us / 1e3);
     for (std::size_t k = 0; k < p.link.samples.size(); ++k)
-        std::printf("%s%lld B %.1f us", k ? ", " : "", static_cast<long long>(p.link.samples[k].bytes), p.link.samples[k].us);
+        std::printf("%s%lld B %.1f us", k ? ", " : "", static_cast<long long>(p.link.samples[k].bytes),
+                    p.link.samples[k].us);
     std::printf(")\n");
     save_profile(p, out);
     if (p.parallel_slots > 0)
-        std::printf("%d threads at once run as %.2f single-thread speeds (parallel_slots)\n", p.cores, p.parallel_slots);
+        std::printf("%d threads at once run as %.2f single-thread speeds (parallel_slots)\n", p.cores,
+                    p.parallel_slots);
     std::cout << "profile written to " << out << " (" << p.machine << ", " << p.cores << " cores, " << p.date << ")\n";
     return 0;
 }

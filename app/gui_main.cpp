@@ -48,30 +48,38 @@ int main(int argc, char** argv) {
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("config"), QStringLiteral("Experiment config (JSON) to open"));
-    const QCommandLineOption shot(QStringLiteral("screenshot"), QStringLiteral("Save the window after the first run and quit."),
+    const QCommandLineOption shot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Save the window after the first run and quit."),
                                   QStringLiteral("OUT.png"));
     const QCommandLineOption compare(QStringLiteral("compare"), QStringLiteral("Also run this config and compare."),
                                      QStringLiteral("OTHER.json"));
-    const QCommandLineOption trace(QStringLiteral("trace"), QStringLiteral("Open a PipeLab Chrome trace."), QStringLiteral("TRACE.json"));
-    const QCommandLineOption reveal(QStringLiteral("reveal"), QStringLiteral("Step-through: show only the first K actions."),
-                                    QStringLiteral("K"));
+    const QCommandLineOption trace(QStringLiteral("trace"), QStringLiteral("Open a PipeLab Chrome trace."),
+                                   QStringLiteral("TRACE.json"));
+    const QCommandLineOption reveal(
+        QStringLiteral("reveal"), QStringLiteral("Step-through: show only the first K actions."), QStringLiteral("K"));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark palette."));
-    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for screenshots."), QStringLiteral("WxH"),
-                                  QStringLiteral("1600x1000"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for screenshots."),
+                                  QStringLiteral("WxH"), QStringLiteral("1600x1000"));
     const QCommandLineOption critical(QStringLiteral("critical-path"), QStringLiteral("Outline the critical path."));
-    const QCommandLineOption why(QStringLiteral("why"), QStringLiteral("Focus this action's block (e.g. 1F3): why it waits."),
+    const QCommandLineOption why(QStringLiteral("why"),
+                                 QStringLiteral("Focus this action's block (e.g. 1F3): why it waits."),
                                  QStringLiteral("ACTION"));
-    const QCommandLineOption edit(QStringLiteral("edit"),
-                                  QStringLiteral("Schedule editor: start from the experiment and move actions (rank:from:to,...)."),
-                                  QStringLiteral("MOVES"));
-    const QCommandLineOption colorBlind(QStringLiteral("color-blind"), QStringLiteral("Use the colour-blind-safe kind palette."));
+    const QCommandLineOption edit(
+        QStringLiteral("edit"),
+        QStringLiteral("Schedule editor: start from the experiment and move actions (rank:from:to,...)."),
+        QStringLiteral("MOVES"));
+    const QCommandLineOption colorBlind(QStringLiteral("color-blind"),
+                                        QStringLiteral("Use the colour-blind-safe kind palette."));
     const QCommandLineOption deuter(QStringLiteral("deuteranopia"),
-                                    QStringLiteral("Also save the screenshot as seen with deuteranopia."), QStringLiteral("OUT2.png"));
-    const QCommandLineOption ranks(QStringLiteral("ranks"), QStringLiteral("Zoom the Gantt to these ranks (e.g. 8:23)."),
-                                   QStringLiteral("R0:R1"));
-    const QCommandLineOption layerView(QStringLiteral("layers"), QStringLiteral("Zoom the partition editor to COUNT layers from FIRST."),
+                                    QStringLiteral("Also save the screenshot as seen with deuteranopia."),
+                                    QStringLiteral("OUT2.png"));
+    const QCommandLineOption ranks(
+        QStringLiteral("ranks"), QStringLiteral("Zoom the Gantt to these ranks (e.g. 8:23)."), QStringLiteral("R0:R1"));
+    const QCommandLineOption layerView(QStringLiteral("layers"),
+                                       QStringLiteral("Zoom the partition editor to COUNT layers from FIRST."),
                                        QStringLiteral("FIRST:COUNT"));
-    parser.addOptions({shot, compare, trace, reveal, dark, size, critical, why, edit, colorBlind, deuter, ranks, layerView});
+    parser.addOptions(
+        {shot, compare, trace, reveal, dark, size, critical, why, edit, colorBlind, deuter, ranks, layerView});
     parser.process(app);
 
     pipelab::ui::MainWindow w;
@@ -130,7 +138,8 @@ int main(int argc, char** argv) {
             while (!moves->isEmpty()) {
                 const QStringList m = moves->takeFirst().split(QLatin1Char(':'));
                 // A no-op move (from == to) starts no rerun: go on at once.
-                if (m.size() == 3 && m[1] != m[2] && editor->model()->move(m[0].toInt(), m[1].toInt(), m[2].toInt()).isEmpty()) {
+                if (m.size() == 3 && m[1] != m[2] &&
+                    editor->model()->move(m[0].toInt(), m[1].toInt(), m[2].toInt()).isEmpty()) {
                     editor->view()->select(m[0].toInt(), m[2].toInt());
                     return;  // the rerun calls back
                 }
@@ -155,15 +164,17 @@ int main(int argc, char** argv) {
         auto shown = std::make_shared<int>(0);
         QObject::connect(&w, &pipelab::ui::MainWindow::runDisplayed, &w,
                          [&w, shown, wanted, saveAndExit, &parser, &compare] {
-            if (++*shown == 1 && wanted == 2) {
-                if (w.openConfig(parser.value(compare))) w.run();
-                else saveAndExit(2);
-                return;
-            }
-            if (*shown < wanted) return;
-            if (wanted == 2) w.compareRuns(0, 1);
-            saveAndExit(0);
-        });
+                             if (++*shown == 1 && wanted == 2) {
+                                 if (w.openConfig(parser.value(compare)))
+                                     w.run();
+                                 else
+                                     saveAndExit(2);
+                                 return;
+                             }
+                             if (*shown < wanted) return;
+                             if (wanted == 2) w.compareRuns(0, 1);
+                             saveAndExit(0);
+                         });
         QObject::connect(w.controller(), &pipelab::ui::RunController::failed, &w, [saveAndExit] { saveAndExit(3); });
     }
     // A file that cannot be opened starts no run, so neither runDisplayed nor failed
@@ -175,8 +186,10 @@ int main(int argc, char** argv) {
     if (parser.isSet(trace)) {
         if (!w.openTrace(parser.value(trace))) openFailed();
     } else if (!args.isEmpty()) {
-        if (w.openConfig(args.first())) w.run();
-        else openFailed();
+        if (w.openConfig(args.first()))
+            w.run();
+        else
+            openFailed();
     } else {
         w.run();  // the default experiment, so the window is never empty
     }

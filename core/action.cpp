@@ -6,8 +6,8 @@
 namespace pipelab {
 
 namespace {
-constexpr std::array<std::string_view, kNumActionKinds> kNames = {
-    "F", "B", "I", "W", "R", "SEND_F", "RECV_F", "SEND_B", "RECV_B"};
+constexpr std::array<std::string_view, kNumActionKinds> kNames = {"F",      "B",      "I",      "W",     "R",
+                                                                  "SEND_F", "RECV_F", "SEND_B", "RECV_B"};
 
 // Reads a non-negative decimal; returns chars consumed (0 on failure).
 std::size_t read_int(std::string_view s, std::int32_t& out) {

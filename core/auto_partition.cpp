@@ -16,8 +16,9 @@ std::int64_t PartitionScore::max_peak_bytes() const {
 }
 
 int PartitionScore::max_peak_rank() const {
-    return peak_bytes.empty() ? -1
-                              : static_cast<int>(std::max_element(peak_bytes.begin(), peak_bytes.end()) - peak_bytes.begin());
+    return peak_bytes.empty()
+               ? -1
+               : static_cast<int>(std::max_element(peak_bytes.begin(), peak_bytes.end()) - peak_bytes.begin());
 }
 
 PartitionScore score_partition(const Schedule& s, const Partition& part, const CostModel& cost) {
@@ -63,7 +64,9 @@ public:
     struct Key {
         bool over = false;
         double value = 0;
-        bool operator<(const Key& o) const { return over != o.over ? !over : value < o.value - 1e-9 * std::max(1.0, std::abs(value)); }
+        bool operator<(const Key& o) const {
+            return over != o.over ? !over : value < o.value - 1e-9 * std::max(1.0, std::abs(value));
+        }
     };
 
     Key eval(const std::vector<int>& bounds) {
@@ -187,7 +190,8 @@ std::vector<double> layer_weights(const CostModel& cost, double head_factor) {
 AutoPartitionResult exhaustive_partition(const Schedule& s, const CostModel& cost, std::int64_t cap) {
     const int n = static_cast<int>(cost.layers.size()), k = s.n_chunks();
     if (k < 1 || n < k)
-        throw std::invalid_argument("auto-partition: " + std::to_string(n) + " layers cannot fill " + std::to_string(k) + " chunks");
+        throw std::invalid_argument("auto-partition: " + std::to_string(n) + " layers cannot fill " +
+                                    std::to_string(k) + " chunks");
     Search search(s, cost, cap);
     enumerate(search, k);
     search.result().exhaustive = true;
@@ -197,7 +201,8 @@ AutoPartitionResult exhaustive_partition(const Schedule& s, const CostModel& cos
 AutoPartitionResult auto_partition(const Schedule& s, const CostModel& cost, const AutoPartitionOptions& opts) {
     const int n = static_cast<int>(cost.layers.size()), k = s.n_chunks();
     if (k < 1 || n < k)
-        throw std::invalid_argument("auto-partition: " + std::to_string(n) + " layers cannot fill " + std::to_string(k) + " chunks");
+        throw std::invalid_argument("auto-partition: " + std::to_string(n) + " layers cannot fill " +
+                                    std::to_string(k) + " chunks");
     if (count_splits(n, k, opts.max_exhaustive) <= opts.max_exhaustive)
         return exhaustive_partition(s, cost, opts.memory_cap_bytes);
     Search search(s, cost, opts.memory_cap_bytes);
@@ -225,9 +230,16 @@ std::int64_t parse_bytes(const std::string& text) {
     }
     std::string unit = text.substr(pos);
     while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
-    static const std::pair<const char*, double> kUnits[] = {
-        {"", 1}, {"B", 1}, {"KiB", 1024.0}, {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024},
-        {"TiB", 1024.0 * 1024 * 1024 * 1024}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}};
+    static const std::pair<const char*, double> kUnits[] = {{"", 1},
+                                                            {"B", 1},
+                                                            {"KiB", 1024.0},
+                                                            {"MiB", 1024.0 * 1024},
+                                                            {"GiB", 1024.0 * 1024 * 1024},
+                                                            {"TiB", 1024.0 * 1024 * 1024 * 1024},
+                                                            {"KB", 1e3},
+                                                            {"MB", 1e6},
+                                                            {"GB", 1e9},
+                                                            {"TB", 1e12}};
     for (const auto& [name, mult] : kUnits) {
         if (unit != name) continue;
         const double bytes = x * mult;
@@ -235,15 +247,19 @@ std::int64_t parse_bytes(const std::string& text) {
             throw std::invalid_argument("must be a positive size, got \"" + text + "\"");
         return static_cast<std::int64_t>(bytes);
     }
-    throw std::invalid_argument("unknown unit \"" + unit + "\" in \"" + text + "\" (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)");
+    throw std::invalid_argument("unknown unit \"" + unit + "\" in \"" + text +
+                                "\" (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)");
 }
 
 std::string format_bytes(std::int64_t bytes) {
     char buf[48];
     const double b = static_cast<double>(bytes);
-    if (b >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
-    else if (b >= 1024.0 * 1024) std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024));
-    else std::snprintf(buf, sizeof buf, "%lld bytes", static_cast<long long>(bytes));
+    if (b >= 1024.0 * 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+    else if (b >= 1024.0 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1024.0 * 1024));
+    else
+        std::snprintf(buf, sizeof buf, "%lld bytes", static_cast<long long>(bytes));
     return buf;
 }
 

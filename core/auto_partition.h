@@ -30,15 +30,15 @@ struct PartitionScore {
 PartitionScore score_partition(const Schedule& s, const Partition& part, const CostModel& cost);
 
 struct AutoPartitionOptions {
-    std::int64_t memory_cap_bytes = 0;   // per rank; 0 = no cap
-    long long max_exhaustive = 5000;     // splits up to which every one is simulated
-    int max_rounds = 1000;               // local-search improvement rounds
-    int max_run = 4;                     // most neighbouring cuts one move shifts together
+    std::int64_t memory_cap_bytes = 0;  // per rank; 0 = no cap
+    long long max_exhaustive = 5000;    // splits up to which every one is simulated
+    int max_rounds = 1000;              // local-search improvement rounds
+    int max_run = 4;                    // most neighbouring cuts one move shifts together
 };
 
 struct AutoPartitionResult {
-    bool feasible = false;    // some split fits the cap
-    Partition best;           // fastest split found that fits (when feasible)
+    bool feasible = false;  // some split fits the cap
+    Partition best;         // fastest split found that fits (when feasible)
     PartitionScore score;
     bool exhaustive = false;  // every split was simulated: best is exact
     long long evaluated = 0;  // splits simulated

@@ -68,12 +68,16 @@ std::vector<BackendInfo> list_backends() {
         out.push_back({e.name, e.label, why.empty(), why});
     };
     for (const KnownBackend& k : kKnown) {
-        const auto it = std::find_if(entries.begin(), entries.end(), [&](const BackendEntry& e) { return e.name == k.name; });
-        if (it != entries.end()) add(*it);
-        else out.push_back({k.name, k.label, false, k.missing});
+        const auto it =
+            std::find_if(entries.begin(), entries.end(), [&](const BackendEntry& e) { return e.name == k.name; });
+        if (it != entries.end())
+            add(*it);
+        else
+            out.push_back({k.name, k.label, false, k.missing});
     }
     for (const BackendEntry& e : entries) {
-        const bool known = std::any_of(std::begin(kKnown), std::end(kKnown), [&](const KnownBackend& k) { return e.name == k.name; });
+        const bool known =
+            std::any_of(std::begin(kKnown), std::end(kKnown), [&](const KnownBackend& k) { return e.name == k.name; });
         if (!known) add(e);
     }
     return out;
@@ -102,12 +106,14 @@ RunResult run_backend(const RunConfig& cfg, const Plan& plan, RunControl& contro
     {
         Registry& r = registry();
         std::lock_guard lk(r.mu);
-        const auto it = std::find_if(r.entries.begin(), r.entries.end(), [&](const BackendEntry& e) { return e.name == cfg.backend; });
+        const auto it = std::find_if(r.entries.begin(), r.entries.end(),
+                                     [&](const BackendEntry& e) { return e.name == cfg.backend; });
         if (it != r.entries.end()) entry = *it;
     }
     if (!entry.run) {
         for (const BackendInfo& b : list_backends())
-            if (b.name == cfg.backend) throw ConfigError("backend", "\"" + b.name + "\" is not available: " + b.why_not);
+            if (b.name == cfg.backend)
+                throw ConfigError("backend", "\"" + b.name + "\" is not available: " + b.why_not);
         throw ConfigError("backend", "unknown backend \"" + cfg.backend + "\"");
     }
     const std::string why = entry.unavailable ? entry.unavailable() : std::string();

@@ -21,14 +21,14 @@
 namespace pipelab {
 
 struct RunResult {
-    Timeline timeline;                 // the last step
-    std::vector<double> losses;        // one per step (empty for the simulator)
-    std::vector<double> step_times_us; // one per step (the simulator's one step)
+    Timeline timeline;                  // the last step
+    std::vector<double> losses;         // one per step (empty for the simulator)
+    std::vector<double> step_times_us;  // one per step (the simulator's one step)
 };
 
 struct BackendInfo {
-    std::string name;     // "sim", "cpu", "cuda"
-    std::string label;    // "Simulator", "CPU threads", "CUDA"
+    std::string name;   // "sim", "cpu", "cuda"
+    std::string label;  // "Simulator", "CPU threads", "CUDA"
     bool available = false;
     std::string why_not;  // when unavailable: what is missing ("no CUDA device: ...")
 };

@@ -30,10 +30,11 @@ ClockAlignment align_clocks(int n_ranks, const std::vector<ClockPair>& pairs) {
         if (worst == nullptr || gap > worst_gap) worst = &p, worst_gap = gap;
     }
     char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "the transfers contradict each other (no clock shift makes every receive end after its send "
-                  "starts; worst: rank %d's receive ends %.1f µs before rank %d's send starts); clocks left as recorded",
-                  worst->recv_rank, worst_gap, worst->send_rank);
+    std::snprintf(
+        buf, sizeof buf,
+        "the transfers contradict each other (no clock shift makes every receive end after its send "
+        "starts; worst: rank %d's receive ends %.1f µs before rank %d's send starts); clocks left as recorded",
+        worst->recv_rank, worst_gap, worst->send_rank);
     out.problem = buf;
     out.shift_us.assign(out.shift_us.size(), 0.0);
     return out;

@@ -26,8 +26,8 @@ CostModel cost_model_from_flops(const ModelConfig& cfg, const DeviceSpec& dev) {
     return cm;
 }
 
-CostModel uniform_cost_model(int n_layers, double fwd_us, double bwd_input_us,
-                             double bwd_weight_us, std::int64_t activation_bytes) {
+CostModel uniform_cost_model(int n_layers, double fwd_us, double bwd_input_us, double bwd_weight_us,
+                             std::int64_t activation_bytes) {
     CostModel cm;
     cm.layers.assign(static_cast<std::size_t>(n_layers),
                      LayerCost{fwd_us, bwd_input_us, bwd_weight_us, 0, activation_bytes, 0, 0});

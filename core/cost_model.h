@@ -32,7 +32,7 @@ struct CostModel {
     std::vector<LayerCost> layers;
     std::int64_t message_bytes = 0;  // bytes of one activation/gradient crossing a boundary
     LinkCost link;
-    int optimizer_copies = 2;        // Adam keeps m and v: two extra fp32 copies
+    int optimizer_copies = 2;  // Adam keeps m and v: two extra fp32 copies
     // A rank's workspace: this plus the largest scratch_bytes among its layers.
     std::int64_t workspace_base_bytes = 0;
     // Ranks sharing a device share its throughput (core/walk.h): rank_device[r] and each
@@ -42,7 +42,7 @@ struct CostModel {
 };
 
 struct DeviceSpec {
-    double flops_per_s = 100e9;      // single-thread OpenBLAS sgemm measured here ~100 GFLOP/s
+    double flops_per_s = 100e9;  // single-thread OpenBLAS sgemm measured here ~100 GFLOP/s
     double link_latency_us = 5.0;
     double link_bandwidth_gb_per_s = 10.0;  // 0 = infinite
 };
@@ -50,7 +50,7 @@ struct DeviceSpec {
 CostModel cost_model_from_flops(const ModelConfig& cfg, const DeviceSpec& dev);
 
 // Every layer costs the same (fwd, I, W); free communication. For formula tests.
-CostModel uniform_cost_model(int n_layers, double fwd_us, double bwd_input_us,
-                             double bwd_weight_us, std::int64_t activation_bytes = 1);
+CostModel uniform_cost_model(int n_layers, double fwd_us, double bwd_input_us, double bwd_weight_us,
+                             std::int64_t activation_bytes = 1);
 
 }  // namespace pipelab

@@ -24,18 +24,24 @@ Dependencies dependencies(const Action& a, const DepLookup& lk) {
     switch (a.kind) {
     case K::F:
         if (c == 0) break;
-        if (remote_prev && lk.lowered()) add({K::RECV_F, c, m}, "its input has not arrived");
-        else add({K::F, c - 1, m}, "the previous chunk's forward has not run");
+        if (remote_prev && lk.lowered())
+            add({K::RECV_F, c, m}, "its input has not arrived");
+        else
+            add({K::F, c - 1, m}, "the previous chunk's forward has not run");
         break;
     case K::R: add({K::F, c, m}, "its forward has not run"); break;
     case K::B:
     case K::I: {
         const Action r{K::R, c, m};
-        if (lk.has(r)) add(r, "its recompute has not run");
-        else add({K::F, c, m}, "its forward has not run");
+        if (lk.has(r))
+            add(r, "its recompute has not run");
+        else
+            add({K::F, c, m}, "its forward has not run");
         if (c + 1 >= lk.n_chunks()) break;
-        if (remote_next && lk.lowered()) add({K::RECV_B, c, m}, "its output gradient has not arrived");
-        else add(backward_of(c + 1, m, lk), "the next chunk's backward has not run");
+        if (remote_next && lk.lowered())
+            add({K::RECV_B, c, m}, "its output gradient has not arrived");
+        else
+            add(backward_of(c + 1, m, lk), "the next chunk's backward has not run");
         break;
     }
     case K::W: add({K::I, c, m}, "its input gradient (I) has not run"); break;

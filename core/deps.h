@@ -34,7 +34,7 @@ public:
 
 struct Dependency {
     Action action;
-    bool message = false;  // reaches this rank through a transfer
+    bool message = false;     // reaches this rank through a transfer
     const char* reason = "";  // why the action cannot go first without it: "its input has not arrived"
 };
 
@@ -69,7 +69,8 @@ public:
 private:
     std::size_t slot(const Action& a) const {
         return (static_cast<std::size_t>(a.kind) * static_cast<std::size_t>(m_s.n_chunks()) +
-                static_cast<std::size_t>(a.chunk)) * static_cast<std::size_t>(m_s.n_microbatches) +
+                static_cast<std::size_t>(a.chunk)) *
+                   static_cast<std::size_t>(m_s.n_microbatches) +
                static_cast<std::size_t>(a.microbatch);
     }
     bool in_range(const Action& a) const {

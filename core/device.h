@@ -37,8 +37,8 @@ class Device {
 public:
     virtual ~Device() = default;
 
-    virtual std::string kind() const = 0;            // "cpu", "cuda": the Timeline's backend
-    virtual std::string label(int rank) const = 0;   // "cpu thread 1", "NVIDIA H200 (GPU 0)"
+    virtual std::string kind() const = 0;           // "cpu", "cuda": the Timeline's backend
+    virtual std::string label(int rank) const = 0;  // "cpu thread 1", "NVIDIA H200 (GPU 0)"
 
     // Around one step on a rank's thread (CUDA: bind the thread to the rank's GPU; at the
     // end, wait until the rank's queued work has finished and surface its errors).

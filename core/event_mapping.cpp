@@ -27,12 +27,10 @@ std::optional<long long> read_number(std::string_view s) {
     return v;
 }
 
-bool in_range(const Action& a) {
-    return a.chunk < kMaxRanks * kMaxChunksPerRank && a.microbatch < kMaxMicrobatches;
-}
+bool in_range(const Action& a) { return a.chunk < kMaxRanks * kMaxChunksPerRank && a.microbatch < kMaxMicrobatches; }
 
 // PyTorch's schedule runtime also marks these; they are not actions of our IR.
-constexpr std::array<std::string_view, 6> kBookkeeping = {"UNSHARD",     "RESHARD",     "REDUCE_GRAD",
+constexpr std::array<std::string_view, 6> kBookkeeping = {"UNSHARD",          "RESHARD",     "REDUCE_GRAD",
                                                           "WAIT_REDUCE_GRAD", "WAIT_SEND_F", "WAIT_SEND_B"};
 
 NameMeaning classify_pp(std::string_view text) {
@@ -87,8 +85,8 @@ NameMeaning classify_pytorch_name(std::string_view name) {
         }
         return m;
     }
-    for (const auto& [prefix, kind] : {std::pair<std::string_view, ActionKind>{"Forward ", ActionKind::F},
-                                       {"Backward ", ActionKind::B}}) {
+    for (const auto& [prefix, kind] :
+         {std::pair<std::string_view, ActionKind>{"Forward ", ActionKind::F}, {"Backward ", ActionKind::B}}) {
         if (!starts_with(name, prefix)) continue;
         const auto n = read_number(name.substr(prefix.size()));
         if (n && *n < kMaxMicrobatches) {
@@ -97,12 +95,18 @@ NameMeaning classify_pytorch_name(std::string_view name) {
         }
         return m;
     }
-    if (name == "gloo:send" || name == "nccl:send") m.role = NameRole::SendSpan;
-    else if (name == "gloo:recv" || name == "nccl:recv") m.role = NameRole::RecvSpan;
-    else if (name == "c10d::send") m.role = NameRole::SendPost;
-    else if (name == "c10d::recv_" || name == "c10d::recv_any_source_") m.role = NameRole::RecvPost;
-    else if (starts_with(name, "autograd::engine::evaluate_function")) m.role = NameRole::BackwardOp;
-    else if (starts_with(name, "Optimizer.")) m.role = NameRole::Optimizer;
+    if (name == "gloo:send" || name == "nccl:send")
+        m.role = NameRole::SendSpan;
+    else if (name == "gloo:recv" || name == "nccl:recv")
+        m.role = NameRole::RecvSpan;
+    else if (name == "c10d::send")
+        m.role = NameRole::SendPost;
+    else if (name == "c10d::recv_" || name == "c10d::recv_any_source_")
+        m.role = NameRole::RecvPost;
+    else if (starts_with(name, "autograd::engine::evaluate_function"))
+        m.role = NameRole::BackwardOp;
+    else if (starts_with(name, "Optimizer."))
+        m.role = NameRole::Optimizer;
     return m;
 }
 
@@ -171,7 +175,9 @@ Pattern compile(const json& j, const std::string& where) {
 
 ActionKind kind_from(const json& j, const std::string& where) {
     const auto k = j.is_string() ? parse_action_kind(j.get<std::string>()) : std::nullopt;
-    if (!k) throw ImportError(where + " must be an action kind (F, B, I, W, SEND_F, RECV_F, SEND_B, RECV_B), got " + j.dump());
+    if (!k)
+        throw ImportError(where + " must be an action kind (F, B, I, W, SEND_F, RECV_F, SEND_B, RECV_B), got " +
+                          j.dump());
     return *k;
 }
 
@@ -231,7 +237,8 @@ EventMapping EventMapping::from_json(const json& j, const std::string& source) {
             Rules::ActionRule rule{compile(r["pattern"], where + ".pattern"), std::nullopt, {}};
             if (!rule.pattern.groups.count("microbatch"))
                 throw ImportError(where + ".pattern needs a group (?<microbatch>\\d+)");
-            if (r.contains("kind")) rule.kind = kind_from(r["kind"], where + ".kind");
+            if (r.contains("kind"))
+                rule.kind = kind_from(r["kind"], where + ".kind");
             else if (!rule.pattern.groups.count("kind"))
                 throw ImportError(where + " needs \"kind\" or a group (?<kind>...) in the pattern");
             if (r.contains("kinds")) {

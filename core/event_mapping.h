@@ -50,9 +50,9 @@ enum class NameRole : std::uint8_t {
 
 struct NameMeaning {
     NameRole role = NameRole::None;
-    Action action;             // Action, RankAction (chunk unset)
-    std::vector<Action> sub;   // Overlap: the actions in the order they ran
-    long long step = -1;       // Step
+    Action action;            // Action, RankAction (chunk unset)
+    std::vector<Action> sub;  // Overlap: the actions in the order they ran
+    long long step = -1;      // Step
 };
 
 class EventMapping {

@@ -181,8 +181,8 @@ struct Executor::Impl {
     std::vector<StageCompute*> stages;
     Device& device;
     ExecutorOptions opts;
-    std::vector<ChunkSizes> sizes;             // per chunk, from the stage that holds it
-    std::vector<char> recomputed;              // per (chunk, mb): the schedule has an R
+    std::vector<ChunkSizes> sizes;  // per chunk, from the stage that holds it
+    std::vector<char> recomputed;   // per (chunk, mb): the schedule has an R
     std::vector<std::unique_ptr<BufferPool>> pools;
 
     Impl(const Schedule& sched, std::vector<StageCompute*> st, Device& dev, ExecutorOptions o)
@@ -191,11 +191,13 @@ struct Executor::Impl {
         if (static_cast<int>(stages.size()) != p)
             throw std::invalid_argument("executor: " + std::to_string(stages.size()) + " stages for " +
                                         std::to_string(p) + " ranks");
-        for (int c = 0; c < s.n_chunks(); ++c) sizes.push_back(stages[static_cast<std::size_t>(s.rank_of(c))]->buffers(c));
+        for (int c = 0; c < s.n_chunks(); ++c)
+            sizes.push_back(stages[static_cast<std::size_t>(s.rank_of(c))]->buffers(c));
         recomputed.assign(static_cast<std::size_t>(s.n_chunks()) * s.n_microbatches, 0);
         for (const auto& row : s.ranks)
             for (const Action& a : row)
-                if (a.kind == ActionKind::R) recomputed[static_cast<std::size_t>(a.chunk) * s.n_microbatches + a.microbatch] = 1;
+                if (a.kind == ActionKind::R)
+                    recomputed[static_cast<std::size_t>(a.chunk) * s.n_microbatches + a.microbatch] = 1;
         for (int r = 0; r < p; ++r) pools.push_back(std::make_unique<BufferPool>(device, r));
     }
     bool is_recomputed(int chunk, int mb) const {
@@ -264,7 +266,7 @@ private:
     std::string describe(int i, const std::string& what) const {
         const auto& row = m_s.ranks[static_cast<std::size_t>(m_rank)];
         const std::string act = i < static_cast<int>(row.size()) ? to_string(row[static_cast<std::size_t>(i)])
-                                                                  : std::string("optimizer step");
+                                                                 : std::string("optimizer step");
         return "rank " + std::to_string(m_rank) + ", action #" + std::to_string(i) + " (" + act + "): " + what;
     }
 
@@ -335,8 +337,7 @@ private:
         mark();
         for (int k = 0; k < mem.n_alloc; ++k) {
             const TensorRef& t = mem.alloc[static_cast<std::size_t>(k)];
-            const DeviceBuffer b = is_comm(a.kind) ? receive(t, a).buffer
-                                                   : m_pool.acquire(tensor_bytes(t, m_ex.sizes));
+            const DeviceBuffer b = is_comm(a.kind) ? receive(t, a).buffer : m_pool.acquire(tensor_bytes(t, m_ex.sizes));
             m_store.emplace(key(t, mb), b);
             m_mem.activations += b.bytes;
         }
@@ -427,8 +428,9 @@ StepOutcome Executor::step(int step, const std::atomic<bool>* cancel) {
         for (int r = 0; r < p; ++r) threads.emplace_back([&, r] { workers[r]->run(step, ready, go, finished); });
     } catch (const std::system_error& e) {
         const int started = static_cast<int>(threads.size());
-        sh.fail(started, -1, "cannot start the thread of rank " + std::to_string(started) + " of " +
-                                 std::to_string(p) + ": " + e.what());
+        sh.fail(started, -1,
+                "cannot start the thread of rank " + std::to_string(started) + " of " + std::to_string(p) + ": " +
+                    e.what());
         ready.count_down(p - started);  // stand in for the ranks that never started
         finished.count_down(p - started);
     }
@@ -459,8 +461,9 @@ StepOutcome Executor::step(int step, const std::atomic<bool>* cancel) {
         const auto& row = s.ranks[static_cast<std::size_t>(r)];
         const std::vector<double> t = ex.device.mark_times_us(r);
         if (t.size() != 2 * row.size())
-            throw ExecutorError(r, -1, "rank " + std::to_string(r) + ": the device returned " + std::to_string(t.size()) +
-                                           " timing marks for " + std::to_string(row.size()) + " actions");
+            throw ExecutorError(r, -1,
+                                "rank " + std::to_string(r) + ": the device returned " + std::to_string(t.size()) +
+                                    " timing marks for " + std::to_string(row.size()) + " actions");
         for (std::size_t i = 0; i < row.size(); ++i)
             tl.events.push_back({r, row[i].kind, row[i].chunk, row[i].microbatch, t[2 * i], t[2 * i + 1]});
         for (const PendingSample& ps : workers[static_cast<std::size_t>(r)]->samples) {

@@ -61,8 +61,8 @@ public:
 };
 
 struct ExecutorOptions {
-    double watchdog_s = 30.0;  // a receive waiting longer than this is reported as a stall
-    bool check_finite = false; // check every output/gradient buffer for NaN/Inf
+    double watchdog_s = 30.0;   // a receive waiting longer than this is reported as a stall
+    bool check_finite = false;  // check every output/gradient buffer for NaN/Inf
 };
 
 // A worker failed: names the rank and the action; grid is the schedule with that action

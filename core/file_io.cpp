@@ -10,9 +10,7 @@
 
 namespace pipelab {
 
-bool is_gzip_path(const std::string& path) {
-    return path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-}
+bool is_gzip_path(const std::string& path) { return path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0; }
 
 namespace {
 constexpr std::size_t kChunk = 1 << 16;
@@ -69,8 +67,10 @@ private:
         if (n <= 0) {
             int code = Z_OK;
             const char* msg = gzerror(m_gz, &code);
-            if (n < 0 || (code != Z_OK && code != Z_STREAM_END)) m_error = msg != nullptr ? msg : "read error";
-            else if (m_compressed && !gzeof(m_gz)) m_error = "truncated gzip stream";
+            if (n < 0 || (code != Z_OK && code != Z_STREAM_END))
+                m_error = msg != nullptr ? msg : "read error";
+            else if (m_compressed && !gzeof(m_gz))
+                m_error = "truncated gzip stream";
         }
         return n;
 #else
@@ -160,8 +160,7 @@ private:
     std::array<char, kChunk> m_data{};
 };
 
-OutputFile::OutputFile(const std::string& path)
-    : std::ostream(nullptr), m_path(path), m_part(path + ".part") {
+OutputFile::OutputFile(const std::string& path) : std::ostream(nullptr), m_path(path), m_part(path + ".part") {
     m_buf = std::make_unique<Buf>(m_part, path, is_gzip_path(path));
     rdbuf(m_buf.get());
 }

@@ -86,12 +86,12 @@ TensorTable tensor_table(const GptDims& d, BlockActs& a) {
 }
 TensorTable tensor_table(const GptDims& d, BlockPending& p) {
     const i64 BT = i64{d.B} * d.T, C = d.C, F = d.F;
-    return {{"dout", "(B, T, C)", BT * C, &p.dout},     // dout of fcproj = the block's dout
-            {"dres2", "(B, T, C)", BT * C, &p.dres2},   // dout of attproj
-            {"dfch", "(B, T, F)", BT * F, &p.dfch},     // dout of fc
-            {"dln2", "(B, T, C)", BT * C, &p.dln2},     // dout of ln2
-            {"dqkv", "(B, T, 3C)", BT * 3 * C, &p.dqkv},// dout of qkv
-            {"dln1", "(B, T, C)", BT * C, &p.dln1}};    // dout of ln1
+    return {{"dout", "(B, T, C)", BT * C, &p.dout},       // dout of fcproj = the block's dout
+            {"dres2", "(B, T, C)", BT * C, &p.dres2},     // dout of attproj
+            {"dfch", "(B, T, F)", BT * F, &p.dfch},       // dout of fc
+            {"dln2", "(B, T, C)", BT * C, &p.dln2},       // dout of ln2
+            {"dqkv", "(B, T, 3C)", BT * 3 * C, &p.dqkv},  // dout of qkv
+            {"dln1", "(B, T, C)", BT * C, &p.dln1}};      // dout of ln1
 }
 TensorTable tensor_table(const GptDims& d, BlockScratch& s) {
     const i64 BT = i64{d.B} * d.T;
@@ -117,8 +117,7 @@ TensorTable tensor_table(const GptDims& d, HeadActs& a) {
 }
 TensorTable tensor_table(const GptDims& d, HeadPending& p) {
     const i64 BT = i64{d.B} * d.T;
-    return {{"dlogits", "(B, T, V)", BT * d.V, &p.dlogits},
-            {"dlnf", "(B, T, C)", BT * d.C, &p.dlnf}};
+    return {{"dlogits", "(B, T, V)", BT * d.V, &p.dlogits}, {"dlnf", "(B, T, C)", BT * d.C, &p.dlnf}};
 }
 
 // ---- per layer kind -------------------------------------------------------------------------

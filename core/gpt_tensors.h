@@ -52,9 +52,15 @@ using TensorTable = std::vector<TensorSlot>;
 
 // ---- the buffers of each layer kind, as structs of pointers --------------------------------
 
-struct EmbedParams { float *wte, *wpe; };
-struct EmbedActs { int* tokens; };
-struct EmbedPending { float* dout; };
+struct EmbedParams {
+    float *wte, *wpe;
+};
+struct EmbedActs {
+    int* tokens;
+};
+struct EmbedPending {
+    float* dout;
+};
 
 struct BlockParams {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb;
@@ -67,14 +73,20 @@ struct BlockActs {
 struct BlockPending {  // written by I, read by W: the douts of the linears and LayerNorms
     float *dout, *dres2, *dfch, *dln2, *dqkv, *dln1;
 };
-struct BlockScratch { float *dfch_gelu, *datty, *datt; };
+struct BlockScratch {
+    float *dfch_gelu, *datty, *datt;
+};
 
-struct HeadParams { float *lnfw, *lnfb, *wlm; };
+struct HeadParams {
+    float *lnfw, *lnfb, *wlm;
+};
 struct HeadActs {
     float *inp, *lnf, *lnf_mean, *lnf_rstd, *probs, *losses;
     int* targets;
 };
-struct HeadPending { float *dlogits, *dlnf; };
+struct HeadPending {
+    float *dlogits, *dlnf;
+};
 
 TensorTable tensor_table(const GptDims& d, EmbedParams& p);
 TensorTable tensor_table(const GptDims& d, EmbedActs& a);

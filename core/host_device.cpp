@@ -25,8 +25,8 @@ DeviceBuffer HostDevice::allocate(int rank, std::int64_t bytes) {
     try {
         return {::operator new(static_cast<std::size_t>(bytes), kAlign), bytes};
     } catch (const std::bad_alloc&) {
-        throw DeviceOutOfMemory("rank " + std::to_string(rank) + ": cannot allocate " +
-                                std::to_string(bytes >> 20) + " MiB of host memory");
+        throw DeviceOutOfMemory("rank " + std::to_string(rank) + ": cannot allocate " + std::to_string(bytes >> 20) +
+                                " MiB of host memory");
     }
 }
 

@@ -28,9 +28,11 @@ std::vector<std::string> expand_trace_paths(const std::vector<std::string>& path
             for (const auto& entry : fs::directory_iterator(p, ec)) {
                 const std::string name = entry.path().filename().string();
                 const auto ends = [&](const std::string& suffix) {
-                    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+                    return name.size() > suffix.size() &&
+                           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
                 };
-                if (entry.is_regular_file(ec) && (ends(".json") || ends(".json.gz"))) found.push_back(entry.path().string());
+                if (entry.is_regular_file(ec) && (ends(".json") || ends(".json.gz")))
+                    found.push_back(entry.path().string());
             }
             if (ec) throw ImportError("cannot list folder " + p + ": " + ec.message());
             if (found.empty()) throw ImportError("folder " + p + " holds no *.json or *.json.gz trace");
@@ -102,7 +104,9 @@ void Importer::assign_ranks() {
     for (const auto& t : m_traces) with_rank += t.rank.has_value();
     if (with_rank != 0 && with_rank != m_traces.size()) {
         for (const auto& t : m_traces)
-            if (!t.rank) throw ImportError(t.source + ": no distributedInfo.rank, while other files have one: cannot tell its rank");
+            if (!t.rank)
+                throw ImportError(t.source +
+                                  ": no distributedInfo.rank, while other files have one: cannot tell its rank");
     }
     m_ranks.resize(m_traces.size());
     for (std::size_t i = 0; i < m_traces.size(); ++i) {
@@ -114,8 +118,8 @@ void Importer::assign_ranks() {
     std::stable_sort(m_ranks.begin(), m_ranks.end(), [](auto& a, auto& b) { return a.global_rank < b.global_rank; });
     for (std::size_t i = 1; i < m_ranks.size(); ++i)
         if (m_ranks[i].global_rank == m_ranks[i - 1].global_rank)
-            throw ImportError("rank " + std::to_string(m_ranks[i].global_rank) + " appears twice: " +
-                              m_ranks[i - 1].trace->source + " and " + m_ranks[i].trace->source);
+            throw ImportError("rank " + std::to_string(m_ranks[i].global_rank) +
+                              " appears twice: " + m_ranks[i - 1].trace->source + " and " + m_ranks[i].trace->source);
     // Every rank of the world must be there: a pipeline with a hole cannot be read.
     std::optional<int> world;
     for (const auto& r : m_ranks) {
@@ -138,16 +142,21 @@ void Importer::assign_ranks() {
     for (int r = 0; r < n; ++r)
         if (!have.count(r)) missing.push_back(std::to_string(r));
     if (!missing.empty())
-        throw ImportError("world size " + std::to_string(n) + ", but no file for rank" + (missing.size() > 1 ? "s " : " ") +
-                          join(missing) + ": give every rank's trace (or a folder holding them)");
-    if (n > kMaxRanks) throw ImportError("world size " + std::to_string(n) + " exceeds PipeLab's " + std::to_string(kMaxRanks) + " ranks");
+        throw ImportError("world size " + std::to_string(n) + ", but no file for rank" +
+                          (missing.size() > 1 ? "s " : " ") + join(missing) +
+                          ": give every rank's trace (or a folder holding them)");
+    if (n > kMaxRanks)
+        throw ImportError("world size " + std::to_string(n) + " exceeds PipeLab's " + std::to_string(kMaxRanks) +
+                          " ranks");
 
     // One clock: each file's times are on its own base.
     long long base = std::numeric_limits<long long>::max();
     bool all_bases = true;
     for (const auto& r : m_ranks) {
-        if (r.trace->base_time_ns) base = std::min(base, *r.trace->base_time_ns);
-        else all_bases = false;
+        if (r.trace->base_time_ns)
+            base = std::min(base, *r.trace->base_time_ns);
+        else
+            all_bases = false;
     }
     for (auto& r : m_ranks)
         if (all_bases) r.offset_us = static_cast<double>(*r.trace->base_time_ns - base) / 1000.0;
@@ -252,7 +261,8 @@ ImportResult Importer::build(long long step) {
     for (int r = 1; r < p; ++r)
         if (per_rank[r] != per_rank[0])
             throw ImportError(at_step + who(0) + " runs " + std::to_string(per_rank[0]) + " stage(s), " + who(r) +
-                              " runs " + std::to_string(per_rank[r]) + ": every rank of a pipeline runs as many "
+                              " runs " + std::to_string(per_rank[r]) +
+                              ": every rank of a pipeline runs as many "
                               "(are the files from one run?)");
     if (n_chunks > kMaxRanks * kMaxChunksPerRank || 1LL * n_chunks * (max_mb + 1) > kMaxSlots)
         throw ImportError(at_step + "too many stages x microbatches for PipeLab's limits");
@@ -300,10 +310,10 @@ ImportResult Importer::build(long long step) {
     for (int r = 0; r < p; ++r)
         if (align.shift_us[r] != 0) shifts.push_back("rank " + std::to_string(r) + " " + fmt_us(align.shift_us[r]));
     if (align.problem.empty())
-        res.notes.push_back(shifts.empty() ? "clocks agree: " + std::to_string(pairs.size()) +
-                                                 " matched transfers, no rank shifted"
-                                           : "clocks aligned on " + std::to_string(pairs.size()) +
-                                                 " matched transfers: " + join(shifts));
+        res.notes.push_back(
+            shifts.empty()
+                ? "clocks agree: " + std::to_string(pairs.size()) + " matched transfers, no rank shifted"
+                : "clocks aligned on " + std::to_string(pairs.size()) + " matched transfers: " + join(shifts));
 
     // One clock, zero at the step's first action on any rank.
     const auto clock = [&](int r, double t) { return t + m_ranks[r].offset_us + align.shift_us[r]; };
@@ -338,7 +348,8 @@ ImportResult Importer::build(long long step) {
         any_memory = any_memory || !rs[r].memory.empty();
     }
     if (any_memory)
-        res.notes.push_back("memory: the allocator's total from [memory] events, not split by category (drawn as activations)");
+        res.notes.push_back(
+            "memory: the allocator's total from [memory] events, not split by category (drawn as activations)");
 
     // The order every rank ran, as a schedule: recognised, lowered, validated.
     Schedule order;
@@ -374,9 +385,10 @@ ImportResult Importer::build(long long step) {
                          "autograd engine) and backward runs (autograd::engine::evaluate_function) between "
                          "send/recv were numbered as microbatches in order; the validator accepts it");
     const bool marks = m_ranks[0].reader->step_marks();
-    res.notes.insert(res.notes.begin(), "step " + std::to_string(step) +
-                                            (marks ? "" : " (no step marks: steps found where the first action repeats)") +
-                                            " of " + std::to_string(m_ranks.size()) + " rank file(s)");
+    res.notes.insert(res.notes.begin(),
+                     "step " + std::to_string(step) +
+                         (marks ? "" : " (no step marks: steps found where the first action repeats)") + " of " +
+                         std::to_string(m_ranks.size()) + " rank file(s)");
 
     RunMeta& m = tl.meta;
     m.schedule = order.name;
@@ -412,8 +424,7 @@ ImportResult pipelab_trace_result(const std::string& path) {
 
 ImportResult import_kineto(const std::vector<KinetoTrace>& traces, const ImportOptions& opt) {
     for (const auto& t : traces)
-        if (t.pipelab_trace)
-            throw ImportError(t.source + " is a PipeLab trace: open it alone (it holds every rank)");
+        if (t.pipelab_trace) throw ImportError(t.source + " is a PipeLab trace: open it alone (it holds every rank)");
     ImportResult res = Importer(traces, opt).run();
     res.timeline.meta.notes = res.notes;  // so a trace written from it carries them
     return res;

@@ -13,9 +13,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 bool in_step(const KinetoEvent& e, const StepSpan& s) { return e.ts >= s.start && e.ts < s.end; }
 
-bool is_action_role(NameRole r) {
-    return r == NameRole::Action || r == NameRole::RankAction || r == NameRole::Overlap;
-}
+bool is_action_role(NameRole r) { return r == NameRole::Action || r == NameRole::RankAction || r == NameRole::Overlap; }
 
 // The transfer kind an action sends or receives: F moves activations, B and I gradients.
 std::optional<ActionKind> comm_kind(ActionKind compute, bool send) {
@@ -60,7 +58,8 @@ void trim_to_transfers(std::vector<TimedAction>& compute, const std::vector<Comm
         const auto recv = comm_kind(a.action.kind, false);
         if (!recv) continue;
         if (const CommOp* r = find(*recv, a.action); r && r->done > a.start && r->done < a.end) a.start = r->done;
-        if (const CommOp* s = find(*comm_kind(a.action.kind, true), a.action); s && s->start > a.start && s->start < a.end)
+        if (const CommOp* s = find(*comm_kind(a.action.kind, true), a.action);
+            s && s->start > a.start && s->start < a.end)
             a.end = s->start;
     }
 }
@@ -166,10 +165,12 @@ std::vector<TimedAction> RankReader::annotated_actions(const StepSpan& s, std::v
             cut.push_back(at);
         }
         cut.push_back(e.end());
-        for (std::size_t i = 0; i < m.sub.size(); ++i) out.push_back({m.sub[i], false, cut[i], cut[i + 1], cut[i], cut[i + 1]});
+        for (std::size_t i = 0; i < m.sub.size(); ++i)
+            out.push_back({m.sub[i], false, cut[i], cut[i + 1], cut[i], cut[i + 1]});
     }
     if (even_splits > 0)
-        notes.push_back(std::to_string(even_splits) + " overlapped action pair(s) split evenly (no autograd seam found)");
+        notes.push_back(std::to_string(even_splits) +
+                        " overlapped action pair(s) split evenly (no autograd seam found)");
     for (const auto& [name, n] : unknown)
         notes.push_back("skipped " + std::to_string(n) + " \"" + name + "\": not an action PipeLab knows");
     return out;
@@ -186,9 +187,8 @@ std::vector<TimedAction> RankReader::inferred_actions(const StepSpan& s, std::ve
     std::vector<const KinetoEvent*> ops;
     for (const auto& e : m_trace.events)
         if (e.cat == KinetoCat::CpuOp && in_step(e, s)) ops.push_back(&e);
-    std::sort(ops.begin(), ops.end(), [](auto* a, auto* b) {
-        return std::tie(a->thread, a->ts, b->dur) < std::tie(b->thread, b->ts, a->dur);
-    });
+    std::sort(ops.begin(), ops.end(),
+              [](auto* a, auto* b) { return std::tie(a->thread, a->ts, b->dur) < std::tie(b->thread, b->ts, a->dur); });
     std::vector<OpSpan> top;
     std::int32_t thread = -1;
     double open_end = -kInf;
@@ -196,8 +196,8 @@ std::vector<TimedAction> RankReader::inferred_actions(const StepSpan& s, std::ve
         if (e->thread != thread) thread = e->thread, open_end = -kInf;
         if (e->ts < open_end) continue;
         open_end = e->end();
-        const bool hidden = std::any_of(masked.begin(), masked.end(),
-                                        [&](auto& r) { return e->ts >= r.first && e->ts < r.second; });
+        const bool hidden =
+            std::any_of(masked.begin(), masked.end(), [&](auto& r) { return e->ts >= r.first && e->ts < r.second; });
         if (hidden) continue;
         const NameRole role = m_meaning[static_cast<std::size_t>(e->name)].role;
         OpSpan op{e->ts, e->end(), OpSpan::Forward};
@@ -290,8 +290,10 @@ void RankReader::device_times(RankStep& out) const {
     };
     int moved = 0, kept = 0;
     for (TimedAction& a : out.compute) {
-        if (const auto d = device(a.cpu_start, a.cpu_end)) a.start = d->first, a.end = d->second, ++moved;
-        else ++kept;
+        if (const auto d = device(a.cpu_start, a.cpu_end))
+            a.start = d->first, a.end = d->second, ++moved;
+        else
+            ++kept;
     }
     for (CommOp& op : out.comm) {
         if (const auto d = device(op.start, op.post_end)) {
@@ -301,8 +303,9 @@ void RankReader::device_times(RankStep& out) const {
     }
     if (moved == 0) return;
     out.device_time = true;
-    out.notes.push_back("times are GPU time: " + std::to_string(moved) + " action(s) timed by the kernels they launched" +
-                        (kept ? ", " + std::to_string(kept) + " launched none and keep their CPU time" : std::string()));
+    out.notes.push_back(
+        "times are GPU time: " + std::to_string(moved) + " action(s) timed by the kernels they launched" +
+        (kept ? ", " + std::to_string(kept) + " launched none and keep their CPU time" : std::string()));
 }
 
 RankStep RankReader::read_step(const StepSpan& s) const {

@@ -52,7 +52,7 @@ struct RankStep {
     std::vector<CommOp> comm;          // time order; those without id could not be placed
     std::vector<MemoryPoint> memory;   // time order
     bool inferred = false;
-    bool device_time = false;          // times are the launched kernels' device time
+    bool device_time = false;  // times are the launched kernels' device time
     std::vector<std::string> notes;
 };
 
@@ -64,7 +64,7 @@ public:
     // ProfilerStep#N spans, a mapping's step ranges, or where the first action repeats;
     // one step covering the whole trace when there is none of these. Time order.
     const std::vector<StepSpan>& steps() const { return m_steps; }
-    std::string steps_text() const;  // "1, 2" or "1-3" for messages
+    std::string steps_text() const;                   // "1, 2" or "1-3" for messages
     bool step_marks() const { return m_step_marks; }  // false: steps were guessed
     // Throws ImportError when the step holds actions that cannot be read.
     RankStep read_step(const StepSpan& step) const;

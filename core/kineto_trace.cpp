@@ -67,11 +67,16 @@ public:
     bool string(string_t& s) override {
         switch (top()) {
         case Ctx::Event:
-            if (m_key == "ph") m_ev.ph = std::move(s);
-            else if (m_key == "cat") m_ev.cat = std::move(s);
-            else if (m_key == "name") m_ev.name = std::move(s);
-            else if (m_key == "pid") m_ev.pid = std::move(s);
-            else if (m_key == "tid") m_ev.tid = std::move(s);
+            if (m_key == "ph")
+                m_ev.ph = std::move(s);
+            else if (m_key == "cat")
+                m_ev.cat = std::move(s);
+            else if (m_key == "name")
+                m_ev.name = std::move(s);
+            else if (m_key == "pid")
+                m_ev.pid = std::move(s);
+            else if (m_key == "tid")
+                m_ev.tid = std::move(s);
             break;
         case Ctx::Dist:
             if (m_key == "backend") m_out.dist_backend = std::move(s);
@@ -92,11 +97,16 @@ public:
 
     bool start_object(std::size_t) override {
         Ctx next = Ctx::Ignore;
-        if (m_stack.empty()) next = Ctx::Top;
-        else if (top() == Ctx::Events || top() == Ctx::TopArray) next = Ctx::Event;
-        else if (top() == Ctx::Event && m_key == "args") next = Ctx::Args;
-        else if (top() == Ctx::Top && m_key == "distributedInfo") next = Ctx::Dist;
-        else if (top() == Ctx::DevProps) next = Ctx::DevProp;
+        if (m_stack.empty())
+            next = Ctx::Top;
+        else if (top() == Ctx::Events || top() == Ctx::TopArray)
+            next = Ctx::Event;
+        else if (top() == Ctx::Event && m_key == "args")
+            next = Ctx::Args;
+        else if (top() == Ctx::Top && m_key == "distributedInfo")
+            next = Ctx::Dist;
+        else if (top() == Ctx::DevProps)
+            next = Ctx::DevProp;
         if (next == Ctx::Event) m_ev = Pending{};
         m_stack.push_back(next);
         return true;
@@ -118,10 +128,14 @@ public:
 
     bool start_array(std::size_t) override {
         Ctx next = Ctx::Ignore;
-        if (m_stack.empty()) next = Ctx::TopArray;  // the JSON Array Format
-        else if (top() == Ctx::Top && m_key == "traceEvents") next = Ctx::Events;
-        if (next == Ctx::TopArray || next == Ctx::Events) m_out.has_trace_events = true;
-        else if (top() == Ctx::Top && m_key == "deviceProperties") next = Ctx::DevProps;
+        if (m_stack.empty())
+            next = Ctx::TopArray;  // the JSON Array Format
+        else if (top() == Ctx::Top && m_key == "traceEvents")
+            next = Ctx::Events;
+        if (next == Ctx::TopArray || next == Ctx::Events)
+            m_out.has_trace_events = true;
+        else if (top() == Ctx::Top && m_key == "deviceProperties")
+            next = Ctx::DevProps;
         m_stack.push_back(next);
         return true;
     }
@@ -135,8 +149,10 @@ public:
         // nlohmann's text reads "[json.exception.parse_error.101] parse error at line 3,
         // column 4: syntax error ..."; keep what was wrong, the byte offset says where.
         std::string what = ex.what();
-        if (!what.empty() && what[0] == '[' && what.find("] ") != std::string::npos) what = what.substr(what.find("] ") + 2);
-        if (what.rfind("parse error", 0) == 0 && what.find(": ") != std::string::npos) what = what.substr(what.find(": ") + 2);
+        if (!what.empty() && what[0] == '[' && what.find("] ") != std::string::npos)
+            what = what.substr(what.find("] ") + 2);
+        if (what.rfind("parse error", 0) == 0 && what.find(": ") != std::string::npos)
+            what = what.substr(what.find(": ") + 2);
         if (what.find("number overflow") != std::string::npos) what += ": times must be finite";
         error = "not valid JSON at byte " + std::to_string(position) + " (" + what + ")";
         if (what.find("unexpected end of input") != std::string::npos)
@@ -177,9 +193,12 @@ private:
             }
             break;
         case Ctx::Args:
-            if (m_key == "correlation" && integral) m_ev.correlation = iv;
-            else if (m_key == "Total Allocated") m_ev.allocated = v;
-            else if (m_key == "Device Type" && integral && iv >= 0 && iv < 64) m_ev.device_type = static_cast<std::int32_t>(iv);
+            if (m_key == "correlation" && integral)
+                m_ev.correlation = iv;
+            else if (m_key == "Total Allocated")
+                m_ev.allocated = v;
+            else if (m_key == "Device Type" && integral && iv >= 0 && iv < 64)
+                m_ev.device_type = static_cast<std::int32_t>(iv);
             break;
         default: break;
         }
@@ -197,8 +216,8 @@ private:
     }
 
     bool fail_event(const std::string& what) {
-        error = "event #" + std::to_string(m_index) + (m_ev.name.empty() ? "" : " (\"" + m_ev.name.substr(0, 80) + "\")") +
-                ": " + what;
+        error = "event #" + std::to_string(m_index) +
+                (m_ev.name.empty() ? "" : " (\"" + m_ev.name.substr(0, 80) + "\")") + ": " + what;
         return false;
     }
 

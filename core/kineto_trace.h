@@ -39,8 +39,8 @@ enum class KinetoCat : std::uint8_t {
 };
 
 struct KinetoEvent {
-    double ts = 0;   // µs, in the file's clock (add the base time to compare files)
-    double dur = 0;  // µs, >= 0
+    double ts = 0;                  // µs, in the file's clock (add the base time to compare files)
+    double dur = 0;                 // µs, >= 0
     std::int64_t correlation = -1;  // runtime call <-> kernel, -1 when absent
     std::int32_t name = -1;         // index into KinetoTrace::names (-1 for kernels: not needed)
     std::int32_t thread = -1;       // index into KinetoTrace::threads ("pid/tid")
@@ -58,23 +58,22 @@ struct KinetoMemory {
 struct KinetoTrace {
     std::string source;  // file name, for messages
     std::optional<int> rank, world_size;
-    std::string dist_backend;          // "gloo", "nccl", ...
+    std::string dist_backend;               // "gloo", "nccl", ...
     std::optional<long long> base_time_ns;  // add base_time_ns / 1000 to ts for wall time
-    std::string device_name;           // first deviceProperties entry, "" on CPU-only traces
-    bool pipelab_trace = false;        // has the top-level "pipelab" key: PipeLab's own format
-    bool has_trace_events = false;     // a "traceEvents" array, or the JSON Array Format
-    std::vector<std::string> names;    // interned event names
-    std::vector<std::string> threads;  // interned "pid/tid"
-    std::vector<KinetoEvent> events;   // in file order
-    std::vector<KinetoMemory> memory;  // in file order
+    std::string device_name;                // first deviceProperties entry, "" on CPU-only traces
+    bool pipelab_trace = false;             // has the top-level "pipelab" key: PipeLab's own format
+    bool has_trace_events = false;          // a "traceEvents" array, or the JSON Array Format
+    std::vector<std::string> names;         // interned event names
+    std::vector<std::string> threads;       // interned "pid/tid"
+    std::vector<KinetoEvent> events;        // in file order
+    std::vector<KinetoMemory> memory;       // in file order
 };
 
 // Parses one trace from a stream. Throws ImportError naming `source`, the byte offset or
 // event index, and what is wrong: not JSON, truncated, a kept event without ts/dur or
 // with a non-finite or out-of-range time.
 // `cancel`, when given, is polled every few thousand events; once set, ImportCancelled.
-KinetoTrace read_kineto_trace(std::istream& in, const std::string& source,
-                              const std::atomic<bool>* cancel = nullptr);
+KinetoTrace read_kineto_trace(std::istream& in, const std::string& source, const std::atomic<bool>* cancel = nullptr);
 // Plain or gzip file (detected by content).
 KinetoTrace read_kineto_trace_file(const std::string& path, const std::atomic<bool>* cancel = nullptr);
 

@@ -12,8 +12,10 @@ ActionMemory action_memory(const Action& a, int n_chunks, bool recomputed) {
     case ActionKind::F:
         alloc(TensorRole::Saved, c);
         if (!last) alloc(TensorRole::Act, c + 1);
-        if (recomputed) free(TensorRole::Saved, c);  // only the input is kept
-        else if (!first) free(TensorRole::Act, c);   // the input is consumed
+        if (recomputed)
+            free(TensorRole::Saved, c);  // only the input is kept
+        else if (!first)
+            free(TensorRole::Act, c);  // the input is consumed
         break;
     case ActionKind::R:
         alloc(TensorRole::Saved, c);

@@ -28,9 +28,9 @@ std::vector<Layer> build_layers(const ModelConfig& cfg) {
     Layer emb;
     emb.kind = LayerKind::Embedding;
     emb.name = "embed";
-    emb.fwd_flops = BT * C;               // gather + add
-    emb.bwd_input_flops = 0;              // token ids have no gradient
-    emb.bwd_weight_flops = 2 * BT * C;    // scatter-add into wte and wpe
+    emb.fwd_flops = BT * C;             // gather + add
+    emb.bwd_input_flops = 0;            // token ids have no gradient
+    emb.bwd_weight_flops = 2 * BT * C;  // scatter-add into wte and wpe
     layers.push_back(sized(emb));
 
     // Block: ln1, qkv = ln1 @ Wqkv, causal attention, proj, residual, ln2, fc, gelu, fc2,
@@ -45,7 +45,7 @@ std::vector<Layer> build_layers(const ModelConfig& cfg) {
         b.name = "block " + std::to_string(l);
         b.fwd_flops = matmul + attn;
         b.bwd_input_flops = matmul + 2 * attn;  // dX through matmuls, attention backward
-        b.bwd_weight_flops = matmul;             // dW = X^T dY for each linear
+        b.bwd_weight_flops = matmul;            // dW = X^T dY for each linear
         layers.push_back(sized(b));
     }
 

@@ -18,7 +18,7 @@ struct ModelConfig {
     int vocab = 256;
     int d_model = 128;
     int heads = 4;
-    int layers = 8;       // transformer blocks
+    int layers = 8;  // transformer blocks
     int d_ff = 512;
     int seq_len = 64;
     int microbatch_size = 4;
@@ -28,12 +28,12 @@ enum class LayerKind { Embedding, Block, Head };
 
 struct Layer {
     LayerKind kind = LayerKind::Block;
-    int index = 0;              // position in the layer list
-    std::string name;           // "embed", "block 3", "head"
-    std::int64_t params = 0;    // parameter count (fp32 each)
-    double fwd_flops = 0;       // per microbatch
-    double bwd_input_flops = 0; // I: gradient w.r.t. inputs
-    double bwd_weight_flops = 0;// W: gradient w.r.t. weights
+    int index = 0;                      // position in the layer list
+    std::string name;                   // "embed", "block 3", "head"
+    std::int64_t params = 0;            // parameter count (fp32 each)
+    double fwd_flops = 0;               // per microbatch
+    double bwd_input_flops = 0;         // I: gradient w.r.t. inputs
+    double bwd_weight_flops = 0;        // W: gradient w.r.t. weights
     std::int64_t activation_bytes = 0;  // saved by F for the backward, per microbatch
     std::int64_t pending_bytes = 0;     // what I keeps for W, per microbatch
     std::int64_t scratch_bytes = 0;     // transient work space of I or B (per rank, reused)

@@ -13,8 +13,8 @@ std::vector<int> Partition::cuts() const {
 std::optional<std::string> check_partition(const Partition& part, int n_chunks_expected) {
     if (part.n_chunks() != n_chunks_expected)
         return "partition has " + std::to_string(std::max(part.n_chunks(), 0)) +
-               " chunks, the pipeline needs stages*chunks = " + std::to_string(n_chunks_expected) +
-               " (give " + std::to_string(n_chunks_expected - 1) + " boundaries)";
+               " chunks, the pipeline needs stages*chunks = " + std::to_string(n_chunks_expected) + " (give " +
+               std::to_string(n_chunks_expected - 1) + " boundaries)";
     if (part.bounds.front() != 0 || part.bounds.back() != part.n_layers)
         return "partition must cover layers 0.." + std::to_string(part.n_layers - 1);
     for (int c = 0; c < part.n_chunks(); ++c) {

@@ -28,9 +28,7 @@ const json& need(const json& j, const std::string& key, const std::string& field
     return *it;
 }
 
-std::string join(const std::string& field, const std::string& key) {
-    return field.empty() ? key : field + "." + key;
-}
+std::string join(const std::string& field, const std::string& key) { return field.empty() ? key : field + "." + key; }
 
 void need_object(const json& j, const std::string& field) {
     if (!j.is_object()) throw ConfigError(field.empty() ? "profile" : field, "must be a JSON object, got " + j.dump());
@@ -130,8 +128,12 @@ void fit_link(LinkProfile& link) {
 json profile_to_json(const Profile& p) {
     json layers = json::array();
     for (const LayerProfile& l : p.layers)
-        layers.push_back({{"name", l.name}, {"f", stat_json(l.f)}, {"i", stat_json(l.i)}, {"w", stat_json(l.w)},
-                          {"activation_bytes", l.activation_bytes}, {"pending_bytes", l.pending_bytes}});
+        layers.push_back({{"name", l.name},
+                          {"f", stat_json(l.f)},
+                          {"i", stat_json(l.i)},
+                          {"w", stat_json(l.w)},
+                          {"activation_bytes", l.activation_bytes},
+                          {"pending_bytes", l.pending_bytes}});
     json samples = json::array();
     for (const LinkSample& s : p.link.samples) samples.push_back({{"bytes", s.bytes}, {"us", s.us}});
     const ModelConfig& m = p.model;
@@ -143,12 +145,19 @@ json profile_to_json(const Profile& p) {
             {"backend", p.backend},
             {"date", p.date},
             {"repeats", p.repeats},
-            {"model", {{"vocab", m.vocab}, {"d_model", m.d_model}, {"heads", m.heads}, {"layers", m.layers},
-                       {"d_ff", m.d_ff}, {"seq_len", m.seq_len}, {"microbatch_size", m.microbatch_size}}},
+            {"model",
+             {{"vocab", m.vocab},
+              {"d_model", m.d_model},
+              {"heads", m.heads},
+              {"layers", m.layers},
+              {"d_ff", m.d_ff},
+              {"seq_len", m.seq_len},
+              {"microbatch_size", m.microbatch_size}}},
             {"layers", std::move(layers)},
-            {"link", {{"latency_us", p.link.latency_us},
-                      {"bandwidth_bytes_per_us", p.link.bandwidth_bytes_per_us},
-                      {"samples", std::move(samples)}}}};
+            {"link",
+             {{"latency_us", p.link.latency_us},
+              {"bandwidth_bytes_per_us", p.link.bandwidth_bytes_per_us},
+              {"samples", std::move(samples)}}}};
 }
 
 Profile profile_from_json(const json& j) {
@@ -165,8 +174,8 @@ Profile profile_from_json(const json& j) {
     if (j.contains("parallel_slots")) {
         p.parallel_slots = non_negative(j, "parallel_slots", "");
         if (p.parallel_slots > p.cores)
-            throw ConfigError("parallel_slots", "must be <= cores (" + std::to_string(p.cores) + "), got " +
-                                                    j["parallel_slots"].dump());
+            throw ConfigError("parallel_slots",
+                              "must be <= cores (" + std::to_string(p.cores) + "), got " + j["parallel_slots"].dump());
     }
     p.backend = text(j, "backend", "");
     if (p.backend != "cpu" && p.backend != "cuda")

@@ -68,7 +68,7 @@ nlohmann::json profile_to_json(const Profile& p);
 // zero, negative or non-finite times.
 Profile profile_from_json(const nlohmann::json& j);
 Profile parse_profile(const std::string& text, const std::string& source = "profile");
-Profile load_profile(const std::string& path);  // throws ConfigError
+Profile load_profile(const std::string& path);                 // throws ConfigError
 void save_profile(const Profile& p, const std::string& path);  // throws std::runtime_error
 
 // What differs between the profiled model and `model` ("model.vocab: profile 16384,

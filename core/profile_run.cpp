@@ -147,8 +147,7 @@ std::string utc_now() {
     return buf;
 }
 
-Profile measure_profile(const RunConfig& cfg_in, const ProfileOptions& opts, RunControl& control,
-                        Device* link_device) {
+Profile measure_profile(const RunConfig& cfg_in, const ProfileOptions& opts, RunControl& control, Device* link_device) {
     if (auto too_big = check_model_size(cfg_in.model)) throw ConfigError("model", *too_big);
     RunConfig cfg = cfg_in;
     Plan plan;
@@ -188,7 +187,10 @@ Profile measure_profile(const RunConfig& cfg_in, const ProfileOptions& opts, Run
     // run_backend keeps the last step's timeline; with repeats microbatches it holds
     // `repeats` samples of each action, after warm-up steps that filled the pools.
     for (const TimelineEvent& e : r.timeline.events) {
-        auto* bucket = e.kind == ActionKind::F ? &f : e.kind == ActionKind::I ? &i : e.kind == ActionKind::W ? &w : nullptr;
+        auto* bucket = e.kind == ActionKind::F   ? &f
+                       : e.kind == ActionKind::I ? &i
+                       : e.kind == ActionKind::W ? &w
+                                                 : nullptr;
         if (bucket) (*bucket)[static_cast<std::size_t>(e.chunk)].push_back(e.duration_us());
     }
 
@@ -242,8 +244,7 @@ Profile measure_profile(const RunConfig& cfg_in, const ProfileOptions& opts, Run
         double alone = 0;
         for (const LayerProfile& l : p.layers) alone += l.f.median_us + l.i.median_us + l.w.median_us;
         const double together = time_stat(per_copy).median_us;
-        if (together > 0)
-            p.parallel_slots = std::clamp(p.cores * alone / together, 1.0, static_cast<double>(p.cores));
+        if (together > 0) p.parallel_slots = std::clamp(p.cores * alone / together, 1.0, static_cast<double>(p.cores));
         if (control.on_progress) control.on_progress(cfg.steps, total, "cores measured");
     }
     if (link_device) {

@@ -31,8 +31,7 @@ Schedule profiling_schedule(int n_layers, int repeats);
 // device of at least 2 ranks; nullptr leaves the link free). Progress goes to
 // control.on_progress; throws RunCancelled, ConfigError (unavailable backend), or what
 // the backend throws.
-Profile measure_profile(const RunConfig& cfg, const ProfileOptions& opts, RunControl& control,
-                        Device* link_device);
+Profile measure_profile(const RunConfig& cfg, const ProfileOptions& opts, RunControl& control, Device* link_device);
 
 // The link fit alone (sizes x round trips between ranks 0 and 1 of `device`).
 LinkProfile measure_link(Device& device, const std::vector<std::int64_t>& sizes, int round_trips,

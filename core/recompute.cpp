@@ -20,7 +20,8 @@ Schedule add_recompute(const Schedule& in, const std::vector<bool>& recompute) {
                 // Before the receive of this backward's output gradient, if it comes just before.
                 std::size_t at = next.size();
                 if (at > 0 && next[at - 1] == Action{ActionKind::RECV_B, a.chunk, a.microbatch}) --at;
-                next.insert(next.begin() + static_cast<std::ptrdiff_t>(at), Action{ActionKind::R, a.chunk, a.microbatch});
+                next.insert(next.begin() + static_cast<std::ptrdiff_t>(at),
+                            Action{ActionKind::R, a.chunk, a.microbatch});
             }
             next.push_back(a);
         }

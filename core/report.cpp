@@ -59,10 +59,8 @@ std::string ascii_gantt(const Timeline& tl, int width) {
         for (int c = a; c < a + static_cast<int>(label.size()); ++c) mine = mine && owner[e.rank][c] == i;
         if (mine) rows[e.rank].replace(static_cast<std::size_t>(a), label.size(), label);
     }
-    std::string out = "time 0 .. " + fmt("%.3f", step / 1000.0) + " ms, one column = " +
-                      fmt("%.1f", col_us) + " us\n";
-    for (int r = 0; r < n_ranks; ++r)
-        out += "rank " + std::to_string(r) + (r < 10 ? "  |" : " |") + rows[r] + "|\n";
+    std::string out = "time 0 .. " + fmt("%.3f", step / 1000.0) + " ms, one column = " + fmt("%.1f", col_us) + " us\n";
+    for (int r = 0; r < n_ranks; ++r) out += "rank " + std::to_string(r) + (r < 10 ? "  |" : " |") + rows[r] + "|\n";
     out += "legend: F forward, B backward, I input-grad, W weight-grad, number = microbatch";
     out += tl.meta.chunks > 1 ? ":chunk" : "";
     out += ", . idle (bubble)\n";
@@ -71,8 +69,8 @@ std::string ascii_gantt(const Timeline& tl, int width) {
 
 std::string text_report(const Stats& st, const std::string& backend) {
     std::string out;
-    out += "schedule " + st.schedule + ", p=" + std::to_string(st.stages) + " stages, m=" +
-           std::to_string(st.microbatches) + " microbatches, v=" + std::to_string(st.chunks) +
+    out += "schedule " + st.schedule + ", p=" + std::to_string(st.stages) +
+           " stages, m=" + std::to_string(st.microbatches) + " microbatches, v=" + std::to_string(st.chunks) +
            " chunk(s) per stage, backend " + backend + "\n";
     out += "step time     " + fmt("%.3f ms", st.step_time_us / 1000.0) + "\n";
     out += "bubble        " + fmt("%.2f %% measured", 100.0 * st.bubble_fraction);
@@ -88,9 +86,9 @@ std::string text_report(const Stats& st, const std::string& backend) {
     for (const RankStats& r : st.ranks) {
         char line[200];
         std::snprintf(line, sizeof line, "%4d %9.3f %9.3f %6.1f%% %11.1f%% %15d %13.2f %13.2f\n", r.rank,
-                      r.busy_us / 1000.0, r.idle_us / 1000.0, 100.0 * r.bubble_fraction,
-                      100.0 * r.span_bubble_fraction, r.peak_inflight_microbatches,
-                      double(r.peak_activation_bytes) / (1 << 20), double(r.peak_memory_bytes) / (1 << 20));
+                      r.busy_us / 1000.0, r.idle_us / 1000.0, 100.0 * r.bubble_fraction, 100.0 * r.span_bubble_fraction,
+                      r.peak_inflight_microbatches, double(r.peak_activation_bytes) / (1 << 20),
+                      double(r.peak_memory_bytes) / (1 << 20));
         out += line;
     }
     return out;
@@ -117,8 +115,10 @@ nlohmann::json stats_to_json(const Stats& st) {
             {"bubble_formula", st.bubble_formula ? nlohmann::json(*st.bubble_formula) : nlohmann::json(nullptr)},
             {"bubble_formula_text", st.bubble_formula_text},
             {"imbalance", st.imbalance},
-            {"critical_path", {{"compute_us", st.critical_compute_us}, {"transfer_us", st.critical_transfer_us},
-                               {"other_us", st.critical_other_us}}},
+            {"critical_path",
+             {{"compute_us", st.critical_compute_us},
+              {"transfer_us", st.critical_transfer_us},
+              {"other_us", st.critical_other_us}}},
             {"ranks", std::move(ranks)}};
 }
 

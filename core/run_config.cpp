@@ -20,13 +20,11 @@ namespace {
 class Section {
 public:
     Section(const json& j, std::string path) : m_j(j), m_path(std::move(path)) {
-        if (!m_j.is_object()) throw ConfigError(m_path.empty() ? "config" : m_path,
-                                                "must be a JSON object, got " + m_j.dump());
+        if (!m_j.is_object())
+            throw ConfigError(m_path.empty() ? "config" : m_path, "must be a JSON object, got " + m_j.dump());
     }
 
-    std::string field(const std::string& key) const {
-        return m_path.empty() ? key : m_path + "." + key;
-    }
+    std::string field(const std::string& key) const { return m_path.empty() ? key : m_path + "." + key; }
 
     const json* find(const std::string& key) {
         m_known.insert(key);
@@ -37,10 +35,9 @@ public:
     void integer(const std::string& key, int& out, long long lo, long long hi) {
         const json* v = find(key);
         if (!v) return;
-        if (!v->is_number_integer())
-            throw ConfigError(field(key), "must be an integer, got " + v->dump());
-        const long long x = v->is_number_unsigned() && v->get<unsigned long long>() > 1ULL << 62
-                                ? hi + 1 : v->get<long long>();
+        if (!v->is_number_integer()) throw ConfigError(field(key), "must be an integer, got " + v->dump());
+        const long long x =
+            v->is_number_unsigned() && v->get<unsigned long long>() > 1ULL << 62 ? hi + 1 : v->get<long long>();
         if (x < lo) throw ConfigError(field(key), "must be >= " + std::to_string(lo) + ", got " + v->dump());
         if (x > hi) throw ConfigError(field(key), "must be <= " + std::to_string(hi) + ", got " + v->dump());
         out = static_cast<int>(x);
@@ -51,9 +48,14 @@ public:
         if (!v) return;
         if (!v->is_number()) throw ConfigError(field(key), "must be a number, got " + v->dump());
         const double x = v->get<double>();
-        const auto s = [](double d) { std::ostringstream o; o << d; return o.str(); };
+        const auto s = [](double d) {
+            std::ostringstream o;
+            o << d;
+            return o.str();
+        };
         if (lo_open ? !(x > lo) : !(x >= lo))
-            throw ConfigError(field(key), std::string("must be ") + (lo_open ? "> " : ">= ") + s(lo) + ", got " + v->dump());
+            throw ConfigError(field(key),
+                              std::string("must be ") + (lo_open ? "> " : ">= ") + s(lo) + ", got " + v->dump());
         if (x > hi) throw ConfigError(field(key), "must be <= " + s(hi) + ", got " + v->dump());
         out = x;
     }
@@ -100,16 +102,16 @@ void read_model(Section& s, ModelConfig& m) {
     s.integer("microbatch_size", m.microbatch_size, 1, 65536);
     s.reject_unknown();
     if (m.d_model % m.heads != 0)
-        throw ConfigError(s.field("d_model"), "must be a multiple of heads (" + std::to_string(m.heads) +
-                                                  "), got " + std::to_string(m.d_model));
+        throw ConfigError(s.field("d_model"), "must be a multiple of heads (" + std::to_string(m.heads) + "), got " +
+                                                  std::to_string(m.d_model));
 }
 
 void read_pipeline(Section& s, PipelineConfig& p) {
     if (auto name = s.string("schedule")) {
         const auto kind = parse_schedule_kind(*name);
         if (!kind)
-            throw ConfigError(s.field("schedule"), "unknown schedule \"" + *name + "\" (allowed: " +
-                                                       schedule_kind_names() + ")");
+            throw ConfigError(s.field("schedule"),
+                              "unknown schedule \"" + *name + "\" (allowed: " + schedule_kind_names() + ")");
         p.schedule = *kind;
         // zb-v and dualpipev run two chunks per rank: that is their default when not given.
         if (!s.find("chunks")) p.chunks = default_chunks(*kind);
@@ -126,8 +128,8 @@ void read_pipeline(Section& s, PipelineConfig& p) {
             if (!v.is_number_integer())
                 throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
                                   "must be an integer layer index, got " + v.dump());
-            const long long x = v.is_number_unsigned() && v.get<unsigned long long>() > (1ULL << 62)
-                                    ? -1 : v.get<long long>();
+            const long long x =
+                v.is_number_unsigned() && v.get<unsigned long long>() > (1ULL << 62) ? -1 : v.get<long long>();
             if (x < 1 || x > 4097)
                 throw ConfigError(s.field("boundaries") + "[" + std::to_string(i) + "]",
                                   "must be a layer index in 1..4097 (a cut between two layers), got " + v.dump());
@@ -179,7 +181,8 @@ void read_training(Section& s, TrainingConfig& t) {
 void read_cuda(Section& s, CudaConfig& c, int stages) {
     if (const json* d = s.find("devices")) {
         if (!d->is_array())
-            throw ConfigError(s.field("devices"), "must be an array of GPU indices, one per pipeline rank, got " + d->dump());
+            throw ConfigError(s.field("devices"),
+                              "must be an array of GPU indices, one per pipeline rank, got " + d->dump());
         c.devices.clear();
         for (std::size_t i = 0; i < d->size(); ++i) {
             const json& v = (*d)[i];
@@ -190,8 +193,9 @@ void read_cuda(Section& s, CudaConfig& c, int stages) {
             c.devices.push_back(v.get<int>());
         }
         if (!c.devices.empty() && static_cast<int>(c.devices.size()) != stages)  // [] = round-robin
-            throw ConfigError(s.field("devices"), "needs one GPU index per pipeline rank (pipeline.stages = " +
-                                                      std::to_string(stages) + "), got " + std::to_string(c.devices.size()));
+            throw ConfigError(s.field("devices"),
+                              "needs one GPU index per pipeline rank (pipeline.stages = " + std::to_string(stages) +
+                                  "), got " + std::to_string(c.devices.size()));
     }
     if (auto p = s.string("precision")) {
         if (*p != "fp32" && *p != "tf32" && *p != "bf16")
@@ -233,7 +237,8 @@ RunConfig run_config_from_json(const json& j) {
     }
     top.integer("steps", cfg.steps, 1, 1'000'000);
     if (const json* sd = top.find("seed")) {
-        if (!sd->is_number_integer() || (sd->is_number_integer() && !sd->is_number_unsigned() && sd->get<long long>() < 0))
+        if (!sd->is_number_integer() ||
+            (sd->is_number_integer() && !sd->is_number_unsigned() && sd->get<long long>() < 0))
             throw ConfigError("seed", "must be a non-negative integer, got " + sd->dump());
         cfg.seed = sd->get<std::uint64_t>();
     }
@@ -278,19 +283,29 @@ json run_config_to_json(const RunConfig& c) {
                      {"microbatches", c.pipeline.microbatches},
                      {"chunks", c.pipeline.chunks}};
     if (!c.pipeline.boundaries.empty()) pipeline["boundaries"] = c.pipeline.boundaries;
-    if (c.pipeline.recompute_all) pipeline["recompute"] = true;
-    else if (!c.pipeline.recompute_chunks.empty()) pipeline["recompute"] = c.pipeline.recompute_chunks;
-    return {{"model", {{"vocab", c.model.vocab}, {"d_model", c.model.d_model}, {"heads", c.model.heads},
-                       {"layers", c.model.layers}, {"d_ff", c.model.d_ff}, {"seq_len", c.model.seq_len},
-                       {"microbatch_size", c.model.microbatch_size}}},
+    if (c.pipeline.recompute_all)
+        pipeline["recompute"] = true;
+    else if (!c.pipeline.recompute_chunks.empty())
+        pipeline["recompute"] = c.pipeline.recompute_chunks;
+    return {{"model",
+             {{"vocab", c.model.vocab},
+              {"d_model", c.model.d_model},
+              {"heads", c.model.heads},
+              {"layers", c.model.layers},
+              {"d_ff", c.model.d_ff},
+              {"seq_len", c.model.seq_len},
+              {"microbatch_size", c.model.microbatch_size}}},
             {"pipeline", std::move(pipeline)},
-            {"simulator", {{"device_gflops", c.simulator.flops_per_s / 1e9},
-                           {"link_latency_us", c.simulator.link_latency_us},
-                           {"link_bandwidth_gbps", c.simulator.link_bandwidth_gb_per_s}}},
-            {"training", {{"data", c.training.data}, {"lr", c.training.lr},
-                          {"weight_decay", c.training.weight_decay},
-                          {"check_finite", c.training.check_finite},
-                          {"watchdog_s", c.training.watchdog_s}}},
+            {"simulator",
+             {{"device_gflops", c.simulator.flops_per_s / 1e9},
+              {"link_latency_us", c.simulator.link_latency_us},
+              {"link_bandwidth_gbps", c.simulator.link_bandwidth_gb_per_s}}},
+            {"training",
+             {{"data", c.training.data},
+              {"lr", c.training.lr},
+              {"weight_decay", c.training.weight_decay},
+              {"check_finite", c.training.check_finite},
+              {"watchdog_s", c.training.watchdog_s}}},
             {"cuda", {{"devices", c.cuda.devices}, {"precision", c.cuda.precision}}},
             {"backend", c.backend},
             {"steps", c.steps},
@@ -318,20 +333,18 @@ Plan make_plan(const RunConfig& cfg) {
     const int n_chunks = pc.stages * pc.chunks;
     if (pc.boundaries.empty()) {
         std::vector<double> weights;
-        for (const LayerCost& lc : plan.cost.layers)
-            weights.push_back(lc.fwd_us + lc.bwd_input_us + lc.bwd_weight_us);
+        for (const LayerCost& lc : plan.cost.layers) weights.push_back(lc.fwd_us + lc.bwd_input_us + lc.bwd_weight_us);
         plan.partition = balanced_partition(weights, n_chunks);
     } else {
         plan.partition = partition_from_cuts(n_layers, pc.boundaries);
-        if (auto err = check_partition(plan.partition, n_chunks))
-            throw ConfigError("pipeline.boundaries", *err);
+        if (auto err = check_partition(plan.partition, n_chunks)) throw ConfigError("pipeline.boundaries", *err);
     }
     plan.schedule = make_schedule(spec, n_layers);
     for (int c : pc.recompute_chunks)
         if (c >= n_chunks)
-            throw ConfigError("pipeline.recompute", "chunk " + std::to_string(c) + " does not exist: the pipeline has " +
-                                                        std::to_string(n_chunks) + " chunks (0.." +
-                                                        std::to_string(n_chunks - 1) + ")");
+            throw ConfigError("pipeline.recompute",
+                              "chunk " + std::to_string(c) + " does not exist: the pipeline has " +
+                                  std::to_string(n_chunks) + " chunks (0.." + std::to_string(n_chunks - 1) + ")");
     if (pc.recompute_all || !pc.recompute_chunks.empty())
         plan.schedule = add_recompute(plan.schedule, pc.recompute_mask(n_chunks));
     if (auto err = validate_schedule(plan.schedule))

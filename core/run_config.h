@@ -50,8 +50,8 @@ struct TrainingConfig {
                                      // paths resolved against the config file's folder
     double lr = 1e-3;                // AdamW
     double weight_decay = 0.0;
-    bool check_finite = false;       // stop at the first NaN/Inf in an activation or gradient
-    double watchdog_s = 30.0;        // a receive waiting longer is reported as a stall
+    bool check_finite = false;  // stop at the first NaN/Inf in an activation or gradient
+    double watchdog_s = 30.0;   // a receive waiting longer is reported as a stall
 };
 
 // The cuda backend only.

@@ -35,8 +35,10 @@ Schedule schedule_from_json(const nlohmann::json& j) {
     };
     const auto need_int = [&](const char* key, long long hi) {
         const auto& v = need(key);
-        const long long x = v.is_number_integer() && !(v.is_number_unsigned() && v.get<unsigned long long>() > (1ULL << 62))
-                                ? v.get<long long>() : -1;
+        const long long x =
+            v.is_number_integer() && !(v.is_number_unsigned() && v.get<unsigned long long>() > (1ULL << 62))
+                ? v.get<long long>()
+                : -1;
         if (x < 1 || x > hi)
             throw std::runtime_error(std::string("schedule: \"") + key + "\" must be an integer in 1.." +
                                      std::to_string(hi) + ", got " + v.dump());
@@ -44,7 +46,8 @@ Schedule schedule_from_json(const nlohmann::json& j) {
     };
     Schedule s;
     if (j.is_object() && j.contains("name")) {
-        if (!j.at("name").is_string()) throw std::runtime_error("schedule: \"name\" must be a string, got " + j.at("name").dump());
+        if (!j.at("name").is_string())
+            throw std::runtime_error("schedule: \"name\" must be a string, got " + j.at("name").dump());
         s.name = j.at("name").get<std::string>();
     } else {
         s.name = "custom";
@@ -67,21 +70,19 @@ Schedule schedule_from_json(const nlohmann::json& j) {
     }
     const auto& acts = need("actions");
     if (!acts.is_array() || static_cast<int>(acts.size()) != s.n_ranks)
-        throw std::runtime_error("schedule: \"actions\" must hold one list per stage (" +
-                                 std::to_string(s.n_ranks) + ")");
+        throw std::runtime_error("schedule: \"actions\" must hold one list per stage (" + std::to_string(s.n_ranks) +
+                                 ")");
     for (std::size_t r = 0; r < acts.size(); ++r) {
         if (!acts[r].is_array())
-            throw std::runtime_error("schedule: actions of rank " + std::to_string(r) +
-                                     " must be an array of strings");
+            throw std::runtime_error("schedule: actions of rank " + std::to_string(r) + " must be an array of strings");
         std::vector<Action> row;
         row.reserve(acts[r].size());
         for (std::size_t i = 0; i < acts[r].size(); ++i) {
             const auto& t = acts[r][i];
             const auto a = t.is_string() ? parse_action(t.get<std::string>()) : std::nullopt;
             if (!a)
-                throw std::runtime_error("schedule: rank " + std::to_string(r) + " action #" +
-                                         std::to_string(i) + " is " + t.dump() +
-                                         ", expected text like \"0F3\" or \"1SEND_B2\"");
+                throw std::runtime_error("schedule: rank " + std::to_string(r) + " action #" + std::to_string(i) +
+                                         " is " + t.dump() + ", expected text like \"0F3\" or \"1SEND_B2\"");
             row.push_back(*a);
         }
         s.ranks.push_back(std::move(row));

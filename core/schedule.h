@@ -19,10 +19,10 @@ inline constexpr int kMaxMicrobatches = 65536;
 inline constexpr long long kMaxSlots = 1LL << 22;
 
 struct Schedule {
-    std::string name;                      // "gpipe", "1f1b", "interleaved", or "custom"
+    std::string name;  // "gpipe", "1f1b", "interleaved", or "custom"
     int n_ranks = 0;
     int n_microbatches = 0;
-    std::vector<int> chunk_rank;           // chunk -> rank, size n_chunks
+    std::vector<int> chunk_rank;             // chunk -> rank, size n_chunks
     std::vector<std::vector<Action>> ranks;  // ranks[r] = actions of rank r, in order
 
     int n_chunks() const { return static_cast<int>(chunk_rank.size()); }

@@ -82,12 +82,14 @@ std::optional<SpecProblem> check_schedule_spec(const ScheduleSpec& spec, int n_l
         return P{"chunks", name + " runs one chunk per stage, got " + s(v) +
                                " (for chunks > 1 use interleaved, interleaved-zb or bfs; zb-v or dualpipev for 2)"};
     if (v_shaped(spec.kind) && v != 2)
-        return P{"chunks", name + " places exactly two chunks per rank in a V (chunk c on rank c, chunk 2p-1-c "
-                                  "on rank c), got " + s(v) + ": set chunks to 2"};
+        return P{"chunks", name +
+                               " places exactly two chunks per rank in a V (chunk c on rank c, chunk 2p-1-c "
+                               "on rank c), got " +
+                               s(v) + ": set chunks to 2"};
     if (spec.kind == ScheduleKind::DualPipeV && m < 2 * p)
         return P{"microbatches", "dualpipev needs at least 2*stages = " + s(2 * p) +
-                                     " microbatches (as DeepSeek's DualPipeV and PyTorch's), got " + s(m) +
-                                     ": use " + s(2 * p) + " or more"};
+                                     " microbatches (as DeepSeek's DualPipeV and PyTorch's), got " + s(m) + ": use " +
+                                     s(2 * p) + " or more"};
     if (spec.kind == ScheduleKind::Interleaved && v < 2)
         return P{"chunks", "interleaved needs chunks >= 2, got " + s(v) + " (with one chunk per stage use 1f1b)"};
     if (rounds_rule(spec.kind) && !rounds_ok(p, m)) {
@@ -96,15 +98,15 @@ std::optional<SpecProblem> check_schedule_spec(const ScheduleSpec& spec, int n_l
         while (lower > 0 && !rounds_ok(p, lower)) --lower;
         while (!rounds_ok(p, upper)) ++upper;
         return P{"microbatches", name + " runs max(1, m/p) = " + s(detail::interleaved_rounds(p, m)) +
-                                     " rounds of equal size (PyTorch's rule; Megatron's needs a multiple of " +
-                                     s(p) + "), and " + s(m) + " is not a multiple of that; try " +
+                                     " rounds of equal size (PyTorch's rule; Megatron's needs a multiple of " + s(p) +
+                                     "), and " + s(m) + " is not a multiple of that; try " +
                                      (lower > 0 ? s(lower) + " or " : std::string()) + s(upper)};
     }
     const long long n_chunks = 1LL * p * v;
     if (n_chunks * m > kMaxSlots)
-        return P{"microbatches", "stages*chunks*microbatches = " + s(n_chunks * m) +
-                                     " exceeds PipeLab's limit of " + s(kMaxSlots) + " (about " +
-                                     s(4 * kMaxSlots / 1000000) + "M actions): lower one of them"};
+        return P{"microbatches", "stages*chunks*microbatches = " + s(n_chunks * m) + " exceeds PipeLab's limit of " +
+                                     s(kMaxSlots) + " (about " + s(4 * kMaxSlots / 1000000) +
+                                     "M actions): lower one of them"};
     if (n_chunks > n_layers)
         return P{"stages", "stages*chunks = " + s(n_chunks) + " chunks but the model has only " + s(n_layers) +
                                " layers (embedding + blocks + head); every chunk needs at least "
@@ -178,9 +180,7 @@ Schedule zero_bubble_order(int p, int m) {
 Schedule add_send_recv(const Schedule& in) {
     Schedule out = in;
     const int last = in.n_chunks() - 1;
-    const auto remote = [&](int from, int to) {
-        return to >= 0 && to <= last && in.rank_of(from) != in.rank_of(to);
-    };
+    const auto remote = [&](int from, int to) { return to >= 0 && to <= last && in.rank_of(from) != in.rank_of(to); };
     for (std::size_t r = 0; r < in.ranks.size(); ++r) {
         auto& row = out.ranks[r];
         row.clear();
@@ -223,8 +223,7 @@ Schedule split_backward(const Schedule& in, bool defer_w) {
 }
 
 Schedule make_schedule(const ScheduleSpec& spec, int n_layers) {
-    if (auto err = check_schedule_spec(spec, n_layers))
-        throw std::invalid_argument(err->field + ": " + err->message);
+    if (auto err = check_schedule_spec(spec, n_layers)) throw std::invalid_argument(err->field + ": " + err->message);
     const int p = spec.stages, m = spec.microbatches, v = spec.chunks;
     switch (spec.kind) {
     case ScheduleKind::GPipe: return add_send_recv(gpipe_order(p, m));

@@ -31,7 +31,7 @@ enum class ScheduleKind {
 std::string_view to_string(ScheduleKind k);  // "gpipe", "1f1b", "interleaved", "zb-greedy", ...
 // Accepts every to_string name, and "zb" for zb-greedy (its name in older configs and traces).
 std::optional<ScheduleKind> parse_schedule_kind(std::string_view name);
-std::string schedule_kind_names();                           // "gpipe, 1f1b, interleaved, ..."
+std::string schedule_kind_names();  // "gpipe, 1f1b, interleaved, ..."
 // Chunks per rank a kind runs with by default: 2 for the V schedules, else 1 (interleaved
 // needs the user's choice >= 2).
 int default_chunks(ScheduleKind k);

@@ -16,8 +16,7 @@ namespace {
 // zero_bubble the backward is I and, once the rank is `lag` backwards into its steady
 // state, every I is followed by the W of the oldest backward without one.
 std::vector<Action> looped_1f1b_row(int total, int warmup, const std::function<int(int)>& fwd_chunk,
-                                    const std::function<int(int)>& bwd_chunk, bool zero_bubble, int lag,
-                                    int n_chunks) {
+                                    const std::function<int(int)>& bwd_chunk, bool zero_bubble, int lag, int n_chunks) {
     std::vector<Action> row;
     std::vector<int> nf(static_cast<std::size_t>(n_chunks), 0), nb(nf), nw(nf);
     std::vector<int> backward_ops;

@@ -78,15 +78,15 @@ Schedule dualpipev_order(int p, int m) {
             fwd(f_chunk);
             bwd(b_chunk, false);
         };
-        for (int i = 0; i < 2 * (p - r - 1); ++i) fwd(c0);           // 1: nF0
-        for (int i = 0; i < r + 1; ++i) fwd(c0), fwd(c1);            // 2: nF0F1
-        for (int i = 0; i < p - r - 1; ++i) {                        // 3: nB1W1F1
+        for (int i = 0; i < 2 * (p - r - 1); ++i) fwd(c0);  // 1: nF0
+        for (int i = 0; i < r + 1; ++i) fwd(c0), fwd(c1);   // 2: nF0F1
+        for (int i = 0; i < p - r - 1; ++i) {               // 3: nB1W1F1
             bwd(c1, true);
             weight();
             fwd(c1);
         }
-        for (int i = 0; i < m - 2 * p + r + 1; ++i) {                // 4: nF0B1F1B0
-            if (i == 0 && r == p - 1) {  // the last rank does not overlap its first pair
+        for (int i = 0; i < m - 2 * p + r + 1; ++i) {  // 4: nF0B1F1B0
+            if (i == 0 && r == p - 1) {                // the last rank does not overlap its first pair
                 fwd(c0);
                 bwd(c1, false);
             } else {
@@ -94,11 +94,11 @@ Schedule dualpipev_order(int p, int m) {
             }
             overlapped(c1, c0);
         }
-        for (int i = 0; i < p - r - 1; ++i) {                        // 5: nB1F1B0
+        for (int i = 0; i < p - r - 1; ++i) {  // 5: nB1F1B0
             bwd(c1, false);
             overlapped(c1, c0);
         }
-        bool zb = false;                                             // 6: nB1B0, the later half split
+        bool zb = false;  // 6: nB1B0, the later half split
         const int step6 = r + 1;
         for (int i = 0; i < step6; ++i) {
             if (i == step6 / 2 && r % 2 == 1) zb = true;
@@ -106,11 +106,11 @@ Schedule dualpipev_order(int p, int m) {
             if (i == step6 / 2 && r % 2 == 0) zb = true;
             bwd(c0, zb);
         }
-        for (int i = 0; i < p - r - 1; ++i) {                        // 7: nWB0
+        for (int i = 0; i < p - r - 1; ++i) {  // 7: nWB0
             weight();
             bwd(c0, true);
         }
-        while (!weights.empty()) weight();                           // 8: nW
+        while (!weights.empty()) weight();  // 8: nW
     }
     return s;
 }

@@ -181,7 +181,9 @@ Schedule zb_h_order(int p, int m, int mem_factor) {
         for (int type = 0; type < 3; ++type)
             for (int mb = 0; mb < m; ++mb)
                 row.push_back({type == 0 ? ActionKind::F : type == 1 ? ActionKind::I : ActionKind::W, j, mb});
-        const auto type_of = [](const Action& a) { return a.kind == ActionKind::F ? 0 : a.kind == ActionKind::I ? 1 : 2; };
+        const auto type_of = [](const Action& a) {
+            return a.kind == ActionKind::F ? 0 : a.kind == ActionKind::I ? 1 : 2;
+        };
         std::stable_sort(row.begin(), row.end(), [&](const Action& x, const Action& y) {
             return best->completion(type_of(x), j, x.microbatch) < best->completion(type_of(y), j, y.microbatch);
         });

@@ -33,12 +33,14 @@ public:
     }
     void started(int r, int, const Action& a, double t) override {
         const ActionMemory mem = action_memory(a, m_s.n_chunks(), m_recomputed[slot(a)] != 0);
-        for (int k = 0; k < mem.n_alloc; ++k) m_held[r].activations += tensor_bytes(mem.alloc[static_cast<std::size_t>(k)], m_sizes);
+        for (int k = 0; k < mem.n_alloc; ++k)
+            m_held[r].activations += tensor_bytes(mem.alloc[static_cast<std::size_t>(k)], m_sizes);
         if (mem.n_alloc > 0) sample(r, t);
     }
     void ended(int r, int, const Action& a, double t) override {
         const ActionMemory mem = action_memory(a, m_s.n_chunks(), m_recomputed[slot(a)] != 0);
-        for (int k = 0; k < mem.n_free; ++k) m_held[r].activations -= tensor_bytes(mem.free[static_cast<std::size_t>(k)], m_sizes);
+        for (int k = 0; k < mem.n_free; ++k)
+            m_held[r].activations -= tensor_bytes(mem.free[static_cast<std::size_t>(k)], m_sizes);
         if (a.kind == ActionKind::SEND_F || a.kind == ActionKind::SEND_B) {  // in flight to the receiver
             const TensorRef msg = mem.free[0];
             const int dst = m_s.rank_of(msg.chunk);
@@ -105,7 +107,8 @@ Timeline simulate(const Schedule& s, const Partition& part, const CostModel& cos
         h.params += cc[c].params;
         h.grads += cc[c].params;
         h.optimizer += cc[c].params * cost.optimizer_copies;
-        scratch[static_cast<std::size_t>(s.rank_of(c))] = std::max(scratch[static_cast<std::size_t>(s.rank_of(c))], cc[c].scratch);
+        scratch[static_cast<std::size_t>(s.rank_of(c))] =
+            std::max(scratch[static_cast<std::size_t>(s.rank_of(c))], cc[c].scratch);
     }
     for (int r = 0; r < p; ++r) {
         held[r].rank = r;

@@ -30,17 +30,16 @@ bool is_zb_h1_like(const std::string& schedule) {
 
 std::string formula_text(const std::string& schedule, int p, int m, int v) {
     const auto s = [](int x) { return std::to_string(x); };
-    if (schedule == "gpipe" || schedule == "1f1b")
-        return "(p-1)/(m+p-1) = " + s(p - 1) + "/" + s(m + p - 1);
+    if (schedule == "gpipe" || schedule == "1f1b") return "(p-1)/(m+p-1) = " + s(p - 1) + "/" + s(m + p - 1);
     if (schedule == "interleaved" && p > 0 && m % p == 0)
         return "(p-1)/(v*m+p-1) = " + s(p - 1) + "/" + s(v * m + p - 1);
-    if (is_zb_h1_like(schedule))
-        return "ZB-H1's (p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
+    if (is_zb_h1_like(schedule)) return "ZB-H1's (p-1)(F+I-W) / (m(F+I+W) + (p-1)(F+I-W)), F, I, W measured means";
     if (schedule == "dualpipev")
         return "no closed form for dualpipev; simulated (DeepSeek's table: (PP/2-1)(F&B+B-3W), PP = 2p stages, "
                "F&B an overlapped forward-backward pair; PipeLab does not overlap them)";
     if (schedule == "zb-h2" || schedule == "zb-v")
-        return "no closed form for " + schedule + " over the step; simulated (the paper's: none within each rank's "
+        return "no closed form for " + schedule +
+               " over the step; simulated (the paper's: none within each rank's "
                "span when F = I = W and m >= 2p; see the span bubble)";
     return "no closed form for " + schedule + "; simulated";
 }
@@ -109,8 +108,8 @@ Stats compute_stats(const Timeline& tl) {
             const int c = count[static_cast<int>(k)];
             return c ? sum[static_cast<int>(k)] / c : 0.0;
         };
-        st.bubble_formula = zero_bubble_formula(st.stages, st.microbatches, mean(ActionKind::F),
-                                                 mean(ActionKind::I), mean(ActionKind::W));
+        st.bubble_formula = zero_bubble_formula(st.stages, st.microbatches, mean(ActionKind::F), mean(ActionKind::I),
+                                                mean(ActionKind::W));
     }
 
     double idle_total = 0, busy_total = 0, busy_max = 0;

@@ -20,8 +20,7 @@ std::uint64_t hash(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::ui
 }  // namespace
 
 TokenData TokenData::from_file(const std::string& path, int vocab, int seq_len) {
-    if (vocab < 256)
-        throw std::runtime_error("byte-level text needs model.vocab >= 256, got " + std::to_string(vocab));
+    if (vocab < 256) throw std::runtime_error("byte-level text needs model.vocab >= 256, got " + std::to_string(vocab));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open training text " + path);
     TokenData d;
@@ -41,16 +40,18 @@ TokenData TokenData::synthetic(int vocab) {
     return d;
 }
 
-void TokenData::batch(std::uint64_t seed, int step, int microbatch, int B, int T, int* tokens,
-                      int* targets) const {
+void TokenData::batch(std::uint64_t seed, int step, int microbatch, int B, int T, int* tokens, int* targets) const {
     for (int b = 0; b < B; ++b) {
-        const std::uint64_t h = hash(seed, static_cast<std::uint64_t>(step),
-                                     static_cast<std::uint64_t>(microbatch), static_cast<std::uint64_t>(b));
+        const std::uint64_t h = hash(seed, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(microbatch),
+                                     static_cast<std::uint64_t>(b));
         int* tok = tokens + static_cast<std::size_t>(b) * T;
         int* tgt = targets + static_cast<std::size_t>(b) * T;
         if (is_synthetic()) {
             // Random tokens; the target of position t is the token at t+1 of the same stream.
-            const auto at = [&](int t) { return static_cast<int>(hash(h, static_cast<std::uint64_t>(t), 0, 1) % static_cast<std::uint64_t>(m_vocab)); };
+            const auto at = [&](int t) {
+                return static_cast<int>(hash(h, static_cast<std::uint64_t>(t), 0, 1) %
+                                        static_cast<std::uint64_t>(m_vocab));
+            };
             for (int t = 0; t < T; ++t) {
                 tok[t] = at(t);
                 tgt[t] = at(t + 1);

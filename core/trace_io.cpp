@@ -29,9 +29,10 @@ std::string process_name(const RunMeta& meta, int rank) {
 }
 
 json meta_to_json(const RunMeta& m) {
-    return {{"schedule", m.schedule},     {"backend", m.backend}, {"stages", m.stages},
-            {"microbatches", m.microbatches}, {"chunks", m.chunks}, {"chunk_rank", m.chunk_rank},
-            {"bounds", m.bounds},         {"devices", m.devices}, {"notes", m.notes}};
+    return {
+        {"schedule", m.schedule}, {"backend", m.backend},       {"stages", m.stages}, {"microbatches", m.microbatches},
+        {"chunks", m.chunks},     {"chunk_rank", m.chunk_rank}, {"bounds", m.bounds}, {"devices", m.devices},
+        {"notes", m.notes}};
 }
 }  // namespace
 
@@ -50,7 +51,8 @@ public:
         for (int r = 0; r < n_ranks; ++r) {
             const std::string pname = json(process_name(tl.meta, r)).dump();
             const std::string pid = std::to_string(r);
-            line("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + pid + ",\"tid\":0,\"args\":{\"name\":" + pname + "}}");
+            line("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + pid + ",\"tid\":0,\"args\":{\"name\":" + pname +
+                 "}}");
             line("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":" + pid +
                  ",\"tid\":0,\"args\":{\"sort_index\":" + pid + "}}");
             line("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + pid + ",\"tid\":" + std::to_string(kComputeTid) +
@@ -140,8 +142,8 @@ public:
 
 private:
     static std::uint64_t key(ActionKind k, int chunk, int mb) {
-        return (static_cast<std::uint64_t>(k) << 56) | (static_cast<std::uint64_t>(static_cast<std::uint32_t>(chunk)) << 28) |
-               static_cast<std::uint32_t>(mb);
+        return (static_cast<std::uint64_t>(k) << 56) |
+               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(chunk)) << 28) | static_cast<std::uint32_t>(mb);
     }
     void line(const std::string& event) {
         begin_event();
@@ -192,8 +194,7 @@ struct Reader {
         throw TraceError("trace event #" + std::to_string(index) + ": " + what);
     }
     const json& field(const json& obj, const char* key, const char* where = "") const {
-        if (!obj.is_object() || !obj.contains(key))
-            fail(std::string("missing \"") + where + key + "\"");
+        if (!obj.is_object() || !obj.contains(key)) fail(std::string("missing \"") + where + key + "\"");
         return obj.at(key);
     }
     // Times in µs and byte counts: finite and below 1e15 (31 years, or a petabyte), so
@@ -261,12 +262,16 @@ Timeline timeline_from_chrome_trace(const json& trace) {
             if (!k) rd.fail("args.kind " + kind.dump() + " is not an action kind (F, B, I, W, SEND_F, ...)");
             TimelineEvent e;
             e.rank = rd.integer(ev, "pid");
-            if (e.rank >= kMaxRanks) rd.fail("\"pid\" " + std::to_string(e.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) + ")");
+            if (e.rank >= kMaxRanks)
+                rd.fail("\"pid\" " + std::to_string(e.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) +
+                        ")");
             e.kind = *k;
             e.chunk = rd.integer(args, "chunk", "args.");
             e.microbatch = rd.integer(args, "microbatch", "args.");
-            if (e.chunk >= kMaxRanks * kMaxChunksPerRank) rd.fail("args.chunk " + std::to_string(e.chunk) + " is out of range");
-            if (e.microbatch >= kMaxMicrobatches) rd.fail("args.microbatch " + std::to_string(e.microbatch) + " is out of range");
+            if (e.chunk >= kMaxRanks * kMaxChunksPerRank)
+                rd.fail("args.chunk " + std::to_string(e.chunk) + " is out of range");
+            if (e.microbatch >= kMaxMicrobatches)
+                rd.fail("args.microbatch " + std::to_string(e.microbatch) + " is out of range");
             e.start_us = rd.number(ev, "ts");
             const double dur = rd.number(ev, "dur");
             if (dur < 0) rd.fail("\"dur\" must be >= 0");
@@ -276,7 +281,9 @@ Timeline timeline_from_chrome_trace(const json& trace) {
             const json& args = rd.field(ev, "args");
             MemorySample s;
             s.rank = rd.integer(ev, "pid");
-            if (s.rank >= kMaxRanks) rd.fail("\"pid\" " + std::to_string(s.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) + ")");
+            if (s.rank >= kMaxRanks)
+                rd.fail("\"pid\" " + std::to_string(s.rank) + " is not a rank (must be < " + std::to_string(kMaxRanks) +
+                        ")");
             s.time_us = rd.number(ev, "ts");
             const auto bytes = [&](const char* key) {
                 const double x = rd.number(args, key, "args.");
@@ -299,9 +306,7 @@ Timeline timeline_from_chrome_trace(const json& trace) {
     if (tl.events.empty()) throw TraceError("trace: no PipeLab action events (\"ph\":\"X\" with args.kind)");
 
     // Views expect each rank's events in execution order.
-    std::stable_sort(tl.events.begin(), tl.events.end(), [](const auto& a, const auto& b) {
-        return a.rank < b.rank;
-    });
+    std::stable_sort(tl.events.begin(), tl.events.end(), [](const auto& a, const auto& b) { return a.rank < b.rank; });
     std::stable_sort(tl.memory.begin(), tl.memory.end(), [](const auto& a, const auto& b) {
         return std::tie(a.rank, a.time_us) < std::tie(b.rank, b.time_us);
     });
@@ -324,7 +329,8 @@ Timeline timeline_from_chrome_trace(const json& trace) {
         if (!meta.is_object()) throw TraceError("trace: \"pipelab.meta\" must be an object");
         const auto text = [&](const char* key, std::string& out) {
             if (!meta.contains(key)) return;
-            if (!meta.at(key).is_string()) throw TraceError(std::string("trace: pipelab.meta.") + key + " must be a string");
+            if (!meta.at(key).is_string())
+                throw TraceError(std::string("trace: pipelab.meta.") + key + " must be a string");
             out = meta.at(key).get<std::string>();
         };
         const auto count = [&](const char* key, int& out, int hi) {

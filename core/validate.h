@@ -16,10 +16,10 @@
 namespace pipelab {
 
 struct ScheduleError {
-    int rank = -1;         // rank at fault (-1: the schedule as a whole)
-    int index = -1;        // action index on that rank (== size when something is missing)
-    std::string message;   // what is wrong, naming rank, index and action
-    std::string grid;      // the schedule with the bad step marked
+    int rank = -1;        // rank at fault (-1: the schedule as a whole)
+    int index = -1;       // action index on that rank (== size when something is missing)
+    std::string message;  // what is wrong, naming rank, index and action
+    std::string grid;     // the schedule with the bad step marked
     std::string what() const { return grid.empty() ? message : message + "\n" + grid; }
 };
 

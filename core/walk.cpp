@@ -39,7 +39,8 @@ public:
 private:
     std::size_t slot(const Action& a) const {
         return (static_cast<std::size_t>(producer(a.kind)) * static_cast<std::size_t>(m_chunks) +
-                static_cast<std::size_t>(a.chunk)) * static_cast<std::size_t>(m_mb) +
+                static_cast<std::size_t>(a.chunk)) *
+                   static_cast<std::size_t>(m_mb) +
                static_cast<std::size_t>(a.microbatch);
     }
     static constexpr std::size_t kProducers = kNumActionKinds - 1;
@@ -59,8 +60,8 @@ class Walker {
 public:
     Walker(int n_ranks, int n_mb, const DepLookup& lk, const WalkTiming& timing, WalkObserver* obs,
            const Schedule* fixed, const PolicyFn* policy)
-        : m_lk(lk), m_timing(timing), m_obs(obs), m_fixed(fixed), m_policy(policy),
-          m_ends(lk.n_chunks(), n_mb), m_ranks(static_cast<std::size_t>(n_ranks)) {
+        : m_lk(lk), m_timing(timing), m_obs(obs), m_fixed(fixed), m_policy(policy), m_ends(lk.n_chunks(), n_mb),
+          m_ranks(static_cast<std::size_t>(n_ranks)) {
         m_result.start.resize(m_ranks.size());
         m_result.end.resize(m_ranks.size());
         m_result.order.resize(m_ranks.size());
@@ -74,7 +75,8 @@ public:
                 m_result.end[static_cast<std::size_t>(r)].reserve(n);
             }
         }
-        const int n_devices = sharing ? *std::max_element(timing.device_of.begin(), timing.device_of.end()) + 1 : n_ranks;
+        const int n_devices =
+            sharing ? *std::max_element(timing.device_of.begin(), timing.device_of.end()) + 1 : n_ranks;
         m_devices.resize(static_cast<std::size_t>(std::max(n_devices, 0)));
         for (std::size_t d = 0; d < m_devices.size(); ++d)
             m_devices[d].slots = sharing && d < timing.device_slots.size() ? timing.device_slots[d] : 1.0;
@@ -96,8 +98,10 @@ public:
                 m_events.pop();
                 RankState& st = m_ranks[static_cast<std::size_t>(e.rank)];
                 if (e.version != st.version) continue;  // superseded by a re-rating
-                if (st.running) finish(e.rank);
-                else m_try.push_back(e.rank);  // a wake-up: its dependency has arrived
+                if (st.running)
+                    finish(e.rank);
+                else
+                    m_try.push_back(e.rank);  // a wake-up: its dependency has arrived
             }
         }
         for (std::size_t r = 0; r < m_ranks.size(); ++r) {
@@ -112,11 +116,11 @@ public:
 
 private:
     struct RankState {
-        std::size_t pc = 0;        // actions run so far
-        bool in_action = false;    // `cur` chosen (a receive waiting, or compute running)
-        bool started = false;      // `cur` has started (its start time is recorded)
-        bool running = false;      // a compute action in progress (an event will end it)
-        bool stuck = false;        // waits for something later on its own list: never
+        std::size_t pc = 0;      // actions run so far
+        bool in_action = false;  // `cur` chosen (a receive waiting, or compute running)
+        bool started = false;    // `cur` has started (its start time is recorded)
+        bool running = false;    // a compute action in progress (an event will end it)
+        bool stuck = false;      // waits for something later on its own list: never
         Action cur{};
         int device = 0;
         double remaining = 0, rate = 1, since = 0;  // work left at `since`, speed
@@ -129,7 +133,8 @@ private:
 
     const Action* next_fixed(int r) const {
         const auto& row = m_fixed->ranks[static_cast<std::size_t>(r)];
-        return m_ranks[static_cast<std::size_t>(r)].pc < row.size() ? &row[m_ranks[static_cast<std::size_t>(r)].pc] : nullptr;
+        return m_ranks[static_cast<std::size_t>(r)].pc < row.size() ? &row[m_ranks[static_cast<std::size_t>(r)].pc]
+                                                                    : nullptr;
     }
 
     // When a's dependencies have all arrived, or kUnknown when one has not ended yet
@@ -180,7 +185,8 @@ private:
             const double at = arrival(r, a, missing);
             if (at == kUnknown) {
                 // A same-rank dependency that has not run is later on this list: it never will.
-                if (m_fixed && (missing.chunk < 0 || missing.chunk >= m_lk.n_chunks() || m_lk.rank_of(missing.chunk) == r)) {
+                if (m_fixed &&
+                    (missing.chunk < 0 || missing.chunk >= m_lk.n_chunks() || m_lk.rank_of(missing.chunk) == r)) {
                     st.stuck = true;
                     return;
                 }

@@ -46,14 +46,17 @@ struct TimelineSchedule {
         s.chunk_rank = tl.meta.chunk_rank;
         s.chunk_rank.resize(static_cast<std::size_t>(n_chunks), -1);
         for (const TimelineEvent& e : tl.events)
-            if (s.chunk_rank[static_cast<std::size_t>(e.chunk)] < 0) s.chunk_rank[static_cast<std::size_t>(e.chunk)] = e.rank;
+            if (s.chunk_rank[static_cast<std::size_t>(e.chunk)] < 0)
+                s.chunk_rank[static_cast<std::size_t>(e.chunk)] = e.rank;
         for (int& r : s.chunk_rank) r = std::max(r, 0);
         per_rank.resize(static_cast<std::size_t>(n_ranks));
-        for (std::size_t i = 0; i < tl.events.size(); ++i) per_rank[static_cast<std::size_t>(tl.events[i].rank)].push_back(static_cast<int>(i));
+        for (std::size_t i = 0; i < tl.events.size(); ++i)
+            per_rank[static_cast<std::size_t>(tl.events[i].rank)].push_back(static_cast<int>(i));
         s.ranks.resize(static_cast<std::size_t>(n_ranks));
         for (int r = 0; r < n_ranks; ++r) {
             auto& idx = per_rank[static_cast<std::size_t>(r)];
-            std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return tl.events[a].start_us < tl.events[b].start_us; });
+            std::stable_sort(idx.begin(), idx.end(),
+                             [&](int a, int b) { return tl.events[a].start_us < tl.events[b].start_us; });
             for (int i : idx) {
                 const TimelineEvent& e = tl.events[static_cast<std::size_t>(i)];
                 s.ranks[static_cast<std::size_t>(r)].push_back({e.kind, e.chunk, e.microbatch});
@@ -111,7 +114,8 @@ WaitAnalysis analyse_waits(const Timeline& tl) {
                     x.send = ts.event_of(comm_peer(d.action));
                     if (x.send >= 0) x.producer = ts.fed_by(comm_peer(d.action));
                     remote_arrival = dep.end_us;
-                    if (x.send >= 0) x.transfer_us = std::max(0.0, dep.end_us - ev[static_cast<std::size_t>(x.send)].end_us);
+                    if (x.send >= 0)
+                        x.transfer_us = std::max(0.0, dep.end_us - ev[static_cast<std::size_t>(x.send)].end_us);
                 } else if (a.kind == ActionKind::RECV_F || a.kind == ActionKind::RECV_B) {  // the send itself
                     x.send = de;
                     x.producer = ts.fed_by(d.action);
@@ -158,8 +162,10 @@ WaitAnalysis analyse_waits(const Timeline& tl) {
             if (e.start_us > from + kEps) {
                 const EventWait& x = w.events[static_cast<std::size_t>(i)];
                 IdleStretch s{static_cast<int>(r), from, e.start_us, IdleCause::Other, -1};
-                if (first || e.start_us <= first_backward + kEps) s.cause = IdleCause::WarmUp;
-                else if (from >= last_forward - kEps) s.cause = IdleCause::CoolDown;
+                if (first || e.start_us <= first_backward + kEps)
+                    s.cause = IdleCause::WarmUp;
+                else if (from >= last_forward - kEps)
+                    s.cause = IdleCause::CoolDown;
                 else if (x.waited_for_producer) {
                     s.cause = x.transfer_us >= 0.5 * (e.start_us - from) ? IdleCause::Transfer : IdleCause::Imbalance;
                     s.waiting_for = x.producer;

@@ -11,12 +11,12 @@
 namespace pipelab {
 
 struct EventWait {
-    int prev = -1;          // the rank's previous event
-    int producer = -1;      // the other rank's compute action whose output this one waited for
-    int send = -1;          // the send carrying it (lowered timelines)
-    int receive = -1;       // this rank's receive of it (lowered timelines)
-    double idle_us = 0;     // since the rank's previous compute ended (time spent waiting)
-    double transfer_us = 0; // of that wait: from the producer's data leaving to it arriving
+    int prev = -1;                     // the rank's previous event
+    int producer = -1;                 // the other rank's compute action whose output this one waited for
+    int send = -1;                     // the send carrying it (lowered timelines)
+    int receive = -1;                  // this rank's receive of it (lowered timelines)
+    double idle_us = 0;                // since the rank's previous compute ended (time spent waiting)
+    double transfer_us = 0;            // of that wait: from the producer's data leaving to it arriving
     bool waited_for_producer = false;  // the producer's data arrived last: it set the start
 };
 

@@ -135,11 +135,10 @@ std::vector<std::int64_t> CudaTrainer::estimated_bytes() const { return m->estim
 
 RunResult run_cuda_backend(const RunConfig& cfg, const Plan& plan, RunControl& control) {
     CudaTrainer trainer(cfg, plan);
-    return run_training_steps(cfg.steps, control, [&](int s, const std::atomic<bool>* cancel) { return trainer.step(s, cancel); });
+    return run_training_steps(cfg.steps, control,
+                              [&](int s, const std::atomic<bool>* cancel) { return trainer.step(s, cancel); });
 }
 
-void register_cuda_backend() {
-    register_backend({"cuda", "CUDA", cuda_unavailable_reason, run_cuda_backend});
-}
+void register_cuda_backend() { register_backend({"cuda", "CUDA", cuda_unavailable_reason, run_cuda_backend}); }
 
 }  // namespace pipelab::gpu

@@ -19,8 +19,8 @@ void throw_cuda_error(cudaError_t e, const char* call, const char* file, int lin
 }
 
 void throw_cublas_error(cublasStatus_t s, const char* call, const char* file, int line) {
-    throw CudaError(std::string("cuBLAS error ") + cublasGetStatusName(s) + " (" + cublasGetStatusString(s) +
-                    ") in " + where(call, file, line));
+    throw CudaError(std::string("cuBLAS error ") + cublasGetStatusName(s) + " (" + cublasGetStatusString(s) + ") in " +
+                    where(call, file, line));
 }
 
 DeviceGuard::DeviceGuard(int device) {

@@ -31,16 +31,16 @@ private:
 
 }  // namespace pipelab::gpu
 
-#define PIPELAB_CUDA_CHECK(call)                                                                   \
-    do {                                                                                           \
-        const cudaError_t pipelab_e_ = (call);                                                     \
+#define PIPELAB_CUDA_CHECK(call)                                                                                \
+    do {                                                                                                        \
+        const cudaError_t pipelab_e_ = (call);                                                                  \
         if (pipelab_e_ != cudaSuccess) ::pipelab::gpu::throw_cuda_error(pipelab_e_, #call, __FILE__, __LINE__); \
     } while (0)
-#define PIPELAB_CUBLAS_CHECK(call)                                                                 \
-    do {                                                                                           \
-        const cublasStatus_t pipelab_s_ = (call);                                                  \
-        if (pipelab_s_ != CUBLAS_STATUS_SUCCESS)                                                   \
-            ::pipelab::gpu::throw_cublas_error(pipelab_s_, #call, __FILE__, __LINE__);            \
+#define PIPELAB_CUBLAS_CHECK(call)                                                     \
+    do {                                                                               \
+        const cublasStatus_t pipelab_s_ = (call);                                      \
+        if (pipelab_s_ != CUBLAS_STATUS_SUCCESS)                                       \
+            ::pipelab::gpu::throw_cublas_error(pipelab_s_, #call, __FILE__, __LINE__); \
     } while (0)
 // After a kernel launch: a bad configuration shows here, a fault at the next synchronisation.
 #define PIPELAB_CUDA_CHECK_LAUNCH() PIPELAB_CUDA_CHECK(cudaGetLastError())

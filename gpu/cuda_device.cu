@@ -12,10 +12,10 @@
 
 #if PIPELAB_HAVE_NCCL
 #include <nccl.h>
-#define PIPELAB_NCCL_CHECK(call)                                                                         \
-    do {                                                                                                 \
-        const ncclResult_t pipelab_r_ = (call);                                                          \
-        if (pipelab_r_ != ncclSuccess)                                                                   \
+#define PIPELAB_NCCL_CHECK(call)                                                                          \
+    do {                                                                                                  \
+        const ncclResult_t pipelab_r_ = (call);                                                           \
+        if (pipelab_r_ != ncclSuccess)                                                                    \
             throw ::pipelab::gpu::CudaError(std::string("NCCL error ") + ncclGetErrorString(pipelab_r_) + \
                                             " in " #call " at " __FILE__ ":" + std::to_string(__LINE__)); \
     } while (0)
@@ -29,10 +29,10 @@ struct GpuState {
     int index = 0;
     std::string name;
     std::int64_t total = 0, free_at_start = 0;
-    cudaStream_t aux = nullptr;    // base events, NCCL receives
-    cudaEvent_t base = nullptr;    // time zero of this GPU, recorded at start_clock
-    double offset_us = 0;          // base's time on the host clock, relative to GPU 0's
-    std::mutex mu;                 // guards events/next
+    cudaStream_t aux = nullptr;       // base events, NCCL receives
+    cudaEvent_t base = nullptr;       // time zero of this GPU, recorded at start_clock
+    double offset_us = 0;             // base's time on the host clock, relative to GPU 0's
+    std::mutex mu;                    // guards events/next
     std::vector<cudaEvent_t> events;  // copy tickets and receiver marks, reused each step
     std::size_t next = 0;
 #if PIPELAB_HAVE_NCCL
@@ -152,11 +152,10 @@ DeviceBuffer CudaDevice::allocate(int rank, std::int64_t bytes) {
         cudaGetLastError();  // out of memory is not sticky: clear it
         std::size_t free = 0, total = 0;
         cudaMemGetInfo(&free, &total);
-        throw DeviceOutOfMemory("rank " + std::to_string(rank) + " on GPU " + std::to_string(gpu(rank)) +
-                                ": cannot allocate " + gib(n) + " (" + cudaGetErrorString(e) + "); " +
-                                gib(static_cast<std::int64_t>(free)) + " free of " +
-                                gib(static_cast<std::int64_t>(total)) +
-                                "; use more stages or GPUs, a smaller microbatch_size or 1f1b");
+        throw DeviceOutOfMemory(
+            "rank " + std::to_string(rank) + " on GPU " + std::to_string(gpu(rank)) + ": cannot allocate " + gib(n) +
+            " (" + cudaGetErrorString(e) + "); " + gib(static_cast<std::int64_t>(free)) + " free of " +
+            gib(static_cast<std::int64_t>(total)) + "; use more stages or GPUs, a smaller microbatch_size or 1f1b");
     }
     return {p, bytes};
 }

@@ -136,8 +136,9 @@ std::optional<std::string> check_fits(const std::vector<RankMemory>& ranks, cons
                           std::to_string(g);
         if (rs.size() > 1) msg += " (" + std::to_string(rs.size()) + " ranks share it: " + gib(need) + ")";
         msg += ", " + gib(free) + " free";
-        msg += "; the plan does not fit: use more stages or GPUs, a smaller microbatch_size, a schedule that keeps "
-               "fewer microbatches in flight (1f1b rather than gpipe), or bf16";
+        msg +=
+            "; the plan does not fit: use more stages or GPUs, a smaller microbatch_size, a schedule that keeps "
+            "fewer microbatches in flight (1f1b rather than gpipe), or bf16";
         return msg;
     }
     return std::nullopt;

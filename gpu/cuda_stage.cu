@@ -14,9 +14,7 @@
 
 namespace pipelab::gpu {
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 void* CudaStage::device_alloc(std::int64_t bytes, const char* what) {
     if (bytes <= 0) return nullptr;
@@ -78,8 +76,8 @@ CudaStage::CudaStage(const ModelConfig& cfg, const Partition& part, std::vector<
         std::vector<float> host(static_cast<std::size_t>(n));
         for (std::size_t i = 0; i < m_layer_ids.size(); ++i)
             init_layer_params(layer_kind(m_layer_ids[i], m_d), m_layer_ids[i], m_d, host.data() + m_param_off[i], seed);
-        PIPELAB_CUDA_CHECK(cudaMemcpyAsync(m_params, host.data(), static_cast<std::size_t>(n) * 4,
-                                           cudaMemcpyHostToDevice, m_stream));
+        PIPELAB_CUDA_CHECK(
+            cudaMemcpyAsync(m_params, host.data(), static_cast<std::size_t>(n) * 4, cudaMemcpyHostToDevice, m_stream));
         for (float* p : {m_grads, m_m, m_v})
             PIPELAB_CUDA_CHECK(cudaMemsetAsync(p, 0, static_cast<std::size_t>(n) * 4, m_stream));
         if (m_params_bf16) launch_cast_to_bf16(m_params_bf16, m_params, n, m_stream);
@@ -225,8 +223,13 @@ double CudaStage::loss_sum() {
 void CudaStage::optimizer_step(int step) {
     if (!m_apply_optimizer) return;
     const float t = static_cast<float>(step);
-    const AdamWStep a{m_adam.lr, m_adam.beta1, m_adam.beta2, m_adam.eps, m_adam.weight_decay,
-                      1.0f - std::pow(m_adam.beta1, t), 1.0f - std::pow(m_adam.beta2, t),
+    const AdamWStep a{m_adam.lr,
+                      m_adam.beta1,
+                      m_adam.beta2,
+                      m_adam.eps,
+                      m_adam.weight_decay,
+                      1.0f - std::pow(m_adam.beta1, t),
+                      1.0f - std::pow(m_adam.beta2, t),
                       1.0f / static_cast<float>(m_microbatches)};
     launch_adamw(m_params, m_grads, m_m, m_v, a, m_layout.n_params, m_params_bf16, m_stream);
 }

@@ -29,8 +29,8 @@ class CudaStage final : public StageCompute {
 public:
     // Allocates and initialises on `gpu`; work goes to `stream`. Throws DeviceOutOfMemory.
     CudaStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks, std::uint64_t seed,
-              const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam,
-              Precision precision, int rank, int gpu, cudaStream_t stream);
+              const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam, Precision precision,
+              int rank, int gpu, cudaStream_t stream);
     ~CudaStage() override;
     CudaStage(const CudaStage&) = delete;
     CudaStage& operator=(const CudaStage&) = delete;
@@ -77,17 +77,17 @@ private:
     StageLayout m_layout;
     std::vector<int> m_chunk_ids;
     std::vector<Chunk> m_chunks;
-    std::vector<int> m_layer_ids;            // this rank's layers, in model order
-    std::vector<std::int64_t> m_param_off;   // float offset of each layer in the flat arrays
-    std::vector<void*> m_allocations;        // every cudaMalloc of this stage, freed at the end
+    std::vector<int> m_layer_ids;           // this rank's layers, in model order
+    std::vector<std::int64_t> m_param_off;  // float offset of each layer in the flat arrays
+    std::vector<void*> m_allocations;       // every cudaMalloc of this stage, freed at the end
     float *m_params = nullptr, *m_grads = nullptr, *m_m = nullptr, *m_v = nullptr;
     void* m_params_bf16 = nullptr;
     float *m_ping = nullptr, *m_pong = nullptr;
-    int* m_step_data = nullptr;      // (m, 2, B, T): tokens then targets of every microbatch
-    int* m_step_data_host = nullptr; // pinned mirror, filled at zero_grad
+    int* m_step_data = nullptr;       // (m, 2, B, T): tokens then targets of every microbatch
+    int* m_step_data_host = nullptr;  // pinned mirror, filled at zero_grad
     std::byte* m_scratch = nullptr;
     double* m_loss_dev = nullptr;
-    double* m_loss_host = nullptr;   // pinned
+    double* m_loss_host = nullptr;  // pinned
     cublasHandle_t m_blas = nullptr;
     CudaOps m_ops;
     int m_step = 1;

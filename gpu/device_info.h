@@ -8,8 +8,8 @@ namespace pipelab::gpu {
 
 struct DeviceInfo {
     int index = 0;
-    std::string name;               // "NVIDIA H100 80GB HBM3"
-    int sm_major = 0, sm_minor = 0; // compute capability
+    std::string name;                // "NVIDIA H100 80GB HBM3"
+    int sm_major = 0, sm_minor = 0;  // compute capability
     int multiprocessors = 0;
     std::int64_t total_bytes = 0;
 };

@@ -45,7 +45,8 @@ inline i64 gpu_layer_scratch_bytes(LayerKind kind, const GptDims& d) {
 }
 
 inline int gemm_dim(i64 n, const char* what) {
-    if (n <= 0 || n > INT_MAX) throw std::invalid_argument(std::string("GEMM ") + what + ": size " + std::to_string(n) + " out of range");
+    if (n <= 0 || n > INT_MAX)
+        throw std::invalid_argument(std::string("GEMM ") + what + ": size " + std::to_string(n) + " out of range");
     return static_cast<int>(n);
 }
 
@@ -54,7 +55,7 @@ inline int gemm_dim(i64 n, const char* what) {
 template <class Ops>
 void matmul_forward(Ops& ops, float* out, const float* inp, const float* w, const float* bias, i64 N, int C, int OC) {
     if (bias != nullptr) ops.bias_broadcast(out, bias, N, OC);  // then out += inp @ W^T
-    GemmRM g;  // out (N, OC) = inp (N, C) @ w^T (C, OC)
+    GemmRM g;                                                   // out (N, OC) = inp (N, C) @ w^T (C, OC)
     g.tb = true;
     g.M = gemm_dim(N, "matmul_forward");
     g.N = OC;
@@ -110,7 +111,7 @@ void attention_forward(Ops& ops, float* out, float* att, const float* qkv, int B
     const i64 TT = i64{T} * T;
     for (int b = 0; b < B; ++b) {
         const float* q = qkv + i64{b} * T * C3;  // (NH) x (T, hs), row stride 3C
-        GemmRM s;  // att_bh (T, T) = scale * q_h @ k_h^T
+        GemmRM s;                                // att_bh (T, T) = scale * q_h @ k_h^T
         s.tb = true;
         s.M = T, s.N = T, s.K = hs;
         s.A = q, s.lda = C3, s.sA = hs;

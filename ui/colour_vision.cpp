@@ -15,7 +15,9 @@ double toSrgb(double c) {
     return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1 / 2.4) - 0.055;
 }
 
-std::array<double, 3> linearRgb(const QColor& c) { return {toLinear(c.redF()), toLinear(c.greenF()), toLinear(c.blueF())}; }
+std::array<double, 3> linearRgb(const QColor& c) {
+    return {toLinear(c.redF()), toLinear(c.greenF()), toLinear(c.blueF())};
+}
 
 std::array<double, 3> lab(const QColor& c) {
     const auto [r, g, b] = linearRgb(c);
@@ -29,13 +31,13 @@ std::array<double, 3> lab(const QColor& c) {
 }  // namespace
 
 QColor simulateDeuteranopia(const QColor& c) {
-    static constexpr double m[3][3] = {{0.367322, 0.860646, -0.227968},
-                                       {0.280085, 0.672501, 0.047413},
-                                       {-0.011820, 0.042940, 0.968881}};
+    static constexpr double m[3][3] = {
+        {0.367322, 0.860646, -0.227968}, {0.280085, 0.672501, 0.047413}, {-0.011820, 0.042940, 0.968881}};
     const auto l = linearRgb(c);
     double out[3];
     for (int i = 0; i < 3; ++i) out[i] = toSrgb(m[i][0] * l[0] + m[i][1] * l[1] + m[i][2] * l[2]);
-    return QColor::fromRgbF(static_cast<float>(out[0]), static_cast<float>(out[1]), static_cast<float>(out[2]), c.alphaF());
+    return QColor::fromRgbF(static_cast<float>(out[0]), static_cast<float>(out[1]), static_cast<float>(out[2]),
+                            c.alphaF());
 }
 
 QImage simulateDeuteranopia(const QImage& image) {
@@ -46,7 +48,8 @@ QImage simulateDeuteranopia(const QImage& image) {
         auto* line = reinterpret_cast<QRgb*>(out.scanLine(y));
         for (int x = 0; x < out.width(); ++x) {
             auto it = seen.constFind(line[x]);
-            if (it == seen.constEnd()) it = seen.insert(line[x], simulateDeuteranopia(QColor::fromRgba(line[x])).rgba());
+            if (it == seen.constEnd())
+                it = seen.insert(line[x], simulateDeuteranopia(QColor::fromRgba(line[x])).rgba());
             line[x] = *it;
         }
     }

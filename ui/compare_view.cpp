@@ -92,8 +92,14 @@ void CompareView::rebuild() {
     m_stale = false;
     const RunPtr a = m_history->run(m_pickA->currentIndex());
     const RunPtr b = m_history->run(m_pickB->currentIndex());
-    if (a) { m_a->setTimeline(a->timeline); m_a->setTitle(QStringLiteral("A  ") + a->label()); }
-    if (b) { m_b->setTimeline(b->timeline); m_b->setTitle(QStringLiteral("B  ") + b->label()); }
+    if (a) {
+        m_a->setTimeline(a->timeline);
+        m_a->setTitle(QStringLiteral("A  ") + a->label());
+    }
+    if (b) {
+        m_b->setTimeline(b->timeline);
+        m_b->setTitle(QStringLiteral("B  ") + b->label());
+    }
     if (!a || !b) {
         m_diff->setText(tr("<i>Run twice (or open traces) to compare two runs.</i>"));
         return;
@@ -107,15 +113,16 @@ void CompareView::rebuild() {
     m_a->refresh();
     m_b->refresh();
     const double pa = RunHistoryModel::peakMemory(*a), pb = RunHistoryModel::peakMemory(*b);
-    m_diff->setText(
-        tr("<b>B \u2212 A</b>: step time %1 \u2192 %2 (<b>%3</b>%4) &nbsp;|&nbsp; bubble %5 % \u2192 %6 % (<b>%7 pts</b>)"
-           " &nbsp;|&nbsp; peak memory %8 \u2192 %9 (<b>%10</b>%11)")
-            .arg(formatMs(a->stats.step_time_us), formatMs(b->stats.step_time_us),
-                 signedMs(b->stats.step_time_us - a->stats.step_time_us), signedPct(a->stats.step_time_us, b->stats.step_time_us))
-            .arg(100 * a->stats.bubble_fraction, 0, 'f', 2)
-            .arg(100 * b->stats.bubble_fraction, 0, 'f', 2)
-            .arg(100 * (b->stats.bubble_fraction - a->stats.bubble_fraction), 0, 'f', 2)
-            .arg(formatMiB(pa), formatMiB(pb), formatMiB(pb - pa), signedPct(pa, pb)));
+    m_diff->setText(tr("<b>B \u2212 A</b>: step time %1 \u2192 %2 (<b>%3</b>%4) &nbsp;|&nbsp; bubble %5 % \u2192 %6 % "
+                       "(<b>%7 pts</b>)"
+                       " &nbsp;|&nbsp; peak memory %8 \u2192 %9 (<b>%10</b>%11)")
+                        .arg(formatMs(a->stats.step_time_us), formatMs(b->stats.step_time_us),
+                             signedMs(b->stats.step_time_us - a->stats.step_time_us),
+                             signedPct(a->stats.step_time_us, b->stats.step_time_us))
+                        .arg(100 * a->stats.bubble_fraction, 0, 'f', 2)
+                        .arg(100 * b->stats.bubble_fraction, 0, 'f', 2)
+                        .arg(100 * (b->stats.bubble_fraction - a->stats.bubble_fraction), 0, 'f', 2)
+                        .arg(formatMiB(pa), formatMiB(pb), formatMiB(pb - pa), signedPct(pa, pb)));
 }
 
 QString CompareView::diffText() const { return m_diff->text(); }

@@ -27,7 +27,7 @@ protected:
     void showEvent(QShowEvent* event) override;
 
 private:
-    void update2();   // the pair changed: rebuild now if shown, else when shown
+    void update2();  // the pair changed: rebuild now if shown, else when shown
     void rebuild();
     QComboBox* m_pickA;
     QComboBox* m_pickB;

@@ -9,8 +9,9 @@ namespace pipelab::ui {
 ErrorBanner::ErrorBanner(QWidget* parent) : QFrame(parent), m_label(new QLabel(this)) {
     setObjectName(QStringLiteral("errorBanner"));
     // Fixed colours: an error must look like one on light and dark palettes alike.
-    setStyleSheet(QStringLiteral("#errorBanner { background: #b3261e; border-radius: 4px; }"
-                                 "#errorBanner QLabel, #errorBanner QToolButton { color: white; }"));
+    setStyleSheet(
+        QStringLiteral("#errorBanner { background: #b3261e; border-radius: 4px; }"
+                       "#errorBanner QLabel, #errorBanner QToolButton { color: white; }"));
     m_label->setWordWrap(true);
     m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* close = new QToolButton(this);

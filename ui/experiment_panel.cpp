@@ -99,9 +99,11 @@ ExperimentPanel::ExperimentPanel(ExperimentDoc* doc, QWidget* parent)
     lay->addStretch(1);
 
     for (QSpinBox* s : {m_layers, m_stages, m_micro, m_chunks, m_steps})
-        connect(s, &QSpinBox::valueChanged, this, [this, s] { commit(tr("Change %1").arg(s->toolTip().section(':', 0, 0))); });
+        connect(s, &QSpinBox::valueChanged, this,
+                [this, s] { commit(tr("Change %1").arg(s->toolTip().section(':', 0, 0))); });
     for (QComboBox* c : {m_dModel, m_vocab, m_schedule, m_backend})
-        connect(c, &QComboBox::currentIndexChanged, this, [this, c] { commit(tr("Change %1").arg(c->toolTip().section(':', 0, 0))); });
+        connect(c, &QComboBox::currentIndexChanged, this,
+                [this, c] { commit(tr("Change %1").arg(c->toolTip().section(':', 0, 0))); });
     connect(m_run, &QPushButton::clicked, this, &ExperimentPanel::runRequested);
     connect(m_cancel, &QPushButton::clicked, this, &ExperimentPanel::cancelRequested);
     connect(m_rerun, &QCheckBox::toggled, this, &ExperimentPanel::rerunOnChangeToggled);
@@ -142,13 +144,16 @@ void ExperimentPanel::commit(const QString& what) {
     // interleaved-zb take any v). A v typed by hand is left for the run to judge.
     if (c.pipeline.schedule != oldSchedule) {
         const ScheduleKind k = c.pipeline.schedule;
-        if (k == ScheduleKind::Interleaved) c.pipeline.chunks = std::max(c.pipeline.chunks, 2);
-        else if (k != ScheduleKind::LoopedBFS && k != ScheduleKind::InterleavedZB) c.pipeline.chunks = default_chunks(k);
+        if (k == ScheduleKind::Interleaved)
+            c.pipeline.chunks = std::max(c.pipeline.chunks, 2);
+        else if (k != ScheduleKind::LoopedBFS && k != ScheduleKind::InterleavedZB)
+            c.pipeline.chunks = default_chunks(k);
     }
     c.backend = m_backend->currentData(Qt::UserRole).toString().toStdString();
     c.steps = m_steps->value();
     // Hand-set boundaries do not fit another chunk or layer count: rebalance.
-    if (c.pipeline.stages * c.pipeline.chunks != oldChunks || c.model.layers != oldLayers) c.pipeline.boundaries.clear();
+    if (c.pipeline.stages * c.pipeline.chunks != oldChunks || c.model.layers != oldLayers)
+        c.pipeline.boundaries.clear();
     m_doc->edit(c, what);
 }
 

@@ -21,7 +21,8 @@ ScheduleEditor* addExplainTools(MainWindow* w) {
     auto* editor = new ScheduleEditor(w);
     editor->setObjectName(QStringLiteral("scheduleEditor"));
     editor->setExperiment(w->doc()->config());
-    QObject::connect(w->doc(), &ExperimentDoc::changed, editor, [w, editor] { editor->setExperiment(w->doc()->config()); });
+    QObject::connect(w->doc(), &ExperimentDoc::changed, editor,
+                     [w, editor] { editor->setExperiment(w->doc()->config()); });
     const int tab = w->tabs()->addTab(editor, QObject::tr("Schedule editor"));
     QObject::connect(editor, &ScheduleEditor::realRunFinished, w, [w](const RunOwner& run) {
         const RunPtr stored = w->history()->add(run);
@@ -40,7 +41,8 @@ ScheduleEditor* addExplainTools(MainWindow* w) {
     critical->setObjectName(QStringLiteral("criticalPathAction"));
     critical->setShortcut(QKeySequence(QObject::tr("Ctrl+Shift+K")));
     critical->setCheckable(true);
-    critical->setToolTip(QObject::tr("Outline the chain of actions and transfers with no slack that sets the step time"));
+    critical->setToolTip(
+        QObject::tr("Outline the chain of actions and transfers with no slack that sets the step time"));
     QObject::connect(critical, &QAction::toggled, w, [charts](bool on) {
         for (TimelineChart* c : charts) c->waits()->setCriticalPathShown(on);
     });

@@ -11,7 +11,7 @@
 namespace pipelab::ui {
 
 namespace {
-constexpr double kRowHalf = 0.4;   // block half-height in row units
+constexpr double kRowHalf = 0.4;  // block half-height in row units
 // Blocks narrower than this merge into per-row runs: below ~2 px a block shows neither
 // its number nor its edges, and drawing each one alone made a 100k-block step slow.
 constexpr double kMergePx = 2.0;
@@ -118,7 +118,8 @@ void GanttPlottable::draw(QCPPainter* painter) {
 }
 
 std::vector<GanttPlottable::Block>::const_iterator GanttPlottable::firstEndingAfter(const Row& row, double t) {
-    return std::lower_bound(row.blocks.begin(), row.blocks.end(), t, [](const Block& b, double tt) { return b.maxEnd < tt; });
+    return std::lower_bound(row.blocks.begin(), row.blocks.end(), t,
+                            [](const Block& b, double tt) { return b.maxEnd < tt; });
 }
 
 void GanttPlottable::drawRow(QCPPainter* painter, const Row& row, int rank, const TimeMapping& map) {

@@ -37,7 +37,8 @@ public:
     TimeMapping mapping() const;
     // A chunk's place among its rank's chunks (0 = first), which picks its shade.
     int chunkSlot(int chunk) const {
-        return chunk >= 0 && chunk < static_cast<int>(m_chunkSlot.size()) ? m_chunkSlot[static_cast<std::size_t>(chunk)] : 0;
+        return chunk >= 0 && chunk < static_cast<int>(m_chunkSlot.size()) ? m_chunkSlot[static_cast<std::size_t>(chunk)]
+                                                                          : 0;
     }
     void setDarkPalette(bool dark) { m_dark = dark; }
     // Idle as a flat tint instead of the hatch: QSvgGenerator writes pattern brushes as
@@ -69,7 +70,7 @@ private:
         // rank), so the binary search for the first visible block runs on maxEnd, which is
         // non-decreasing by construction.
         std::vector<Block> blocks;
-        double first = 0, last = 0; // span of the row, ms
+        double first = 0, last = 0;  // span of the row, ms
     };
     void drawRow(QCPPainter* painter, const Row& row, int rank, const TimeMapping& map);
     // First block of the row that may end at or after t: every earlier one ends before t.

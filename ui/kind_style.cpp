@@ -11,16 +11,16 @@ bool g_colorBlindSafe = false;
 
 QColor colorBlindKindColor(ActionKind kind) {
     switch (kind) {
-        case ActionKind::F: return QColor(0x00, 0x72, 0xb2);       // blue
-        case ActionKind::B: return QColor(0xd5, 0x5e, 0x00);       // vermillion
-        case ActionKind::I: return QColor(0xcc, 0x79, 0xa7);       // reddish purple
-        case ActionKind::W: return QColor(0xf0, 0xe4, 0x42);       // yellow
-        case ActionKind::R: return QColor(0x11, 0x77, 0x33);       // green
-        case ActionKind::SEND_F:
-        case ActionKind::RECV_F: return QColor(0xdd, 0xcc, 0x77);  // sand
-        case ActionKind::SEND_B:
-        case ActionKind::RECV_B: return QColor(0x88, 0x22, 0x55);  // wine
-        case ActionKind::NUM_KINDS: break;
+    case ActionKind::F: return QColor(0x00, 0x72, 0xb2);  // blue
+    case ActionKind::B: return QColor(0xd5, 0x5e, 0x00);  // vermillion
+    case ActionKind::I: return QColor(0xcc, 0x79, 0xa7);  // reddish purple
+    case ActionKind::W: return QColor(0xf0, 0xe4, 0x42);  // yellow
+    case ActionKind::R: return QColor(0x11, 0x77, 0x33);  // green
+    case ActionKind::SEND_F:
+    case ActionKind::RECV_F: return QColor(0xdd, 0xcc, 0x77);  // sand
+    case ActionKind::SEND_B:
+    case ActionKind::RECV_B: return QColor(0x88, 0x22, 0x55);  // wine
+    case ActionKind::NUM_KINDS: break;
     }
     return Qt::gray;
 }
@@ -32,32 +32,32 @@ bool colorBlindSafe() { return g_colorBlindSafe; }
 QColor kindColor(ActionKind kind) {
     if (g_colorBlindSafe) return colorBlindKindColor(kind);
     switch (kind) {
-        case ActionKind::F: return QColor(0x3b, 0x82, 0xf6);       // blue
-        case ActionKind::B: return QColor(0x22, 0xa5, 0x5a);       // green
-        case ActionKind::I: return QColor(0x8b, 0x5c, 0xf6);       // violet
-        case ActionKind::W: return QColor(0xf5, 0x9e, 0x0b);       // amber
-        case ActionKind::R: return QColor(0x0e, 0xa5, 0xb0);       // teal
-        case ActionKind::SEND_F:
-        case ActionKind::RECV_F: return QColor(0x94, 0x6b, 0x4a);  // brown
-        case ActionKind::SEND_B:
-        case ActionKind::RECV_B: return QColor(0xdb, 0x27, 0x77);  // pink
-        case ActionKind::NUM_KINDS: break;
+    case ActionKind::F: return QColor(0x3b, 0x82, 0xf6);  // blue
+    case ActionKind::B: return QColor(0x22, 0xa5, 0x5a);  // green
+    case ActionKind::I: return QColor(0x8b, 0x5c, 0xf6);  // violet
+    case ActionKind::W: return QColor(0xf5, 0x9e, 0x0b);  // amber
+    case ActionKind::R: return QColor(0x0e, 0xa5, 0xb0);  // teal
+    case ActionKind::SEND_F:
+    case ActionKind::RECV_F: return QColor(0x94, 0x6b, 0x4a);  // brown
+    case ActionKind::SEND_B:
+    case ActionKind::RECV_B: return QColor(0xdb, 0x27, 0x77);  // pink
+    case ActionKind::NUM_KINDS: break;
     }
     return Qt::gray;
 }
 
 QString kindName(ActionKind kind) {
     switch (kind) {
-        case ActionKind::F: return QStringLiteral("forward");
-        case ActionKind::B: return QStringLiteral("backward");
-        case ActionKind::I: return QStringLiteral("backward (input grad)");
-        case ActionKind::W: return QStringLiteral("backward (weight grad)");
-        case ActionKind::R: return QStringLiteral("recompute (forward again)");
-        case ActionKind::SEND_F: return QStringLiteral("send activation");
-        case ActionKind::RECV_F: return QStringLiteral("receive activation");
-        case ActionKind::SEND_B: return QStringLiteral("send gradient");
-        case ActionKind::RECV_B: return QStringLiteral("receive gradient");
-        case ActionKind::NUM_KINDS: break;
+    case ActionKind::F: return QStringLiteral("forward");
+    case ActionKind::B: return QStringLiteral("backward");
+    case ActionKind::I: return QStringLiteral("backward (input grad)");
+    case ActionKind::W: return QStringLiteral("backward (weight grad)");
+    case ActionKind::R: return QStringLiteral("recompute (forward again)");
+    case ActionKind::SEND_F: return QStringLiteral("send activation");
+    case ActionKind::RECV_F: return QStringLiteral("receive activation");
+    case ActionKind::SEND_B: return QStringLiteral("send gradient");
+    case ActionKind::RECV_B: return QStringLiteral("receive gradient");
+    case ActionKind::NUM_KINDS: break;
     }
     return {};
 }

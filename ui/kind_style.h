@@ -14,14 +14,14 @@ QColor kindColor(ActionKind kind);
 // it while on. Process-wide, like the application palette; redraw after a change.
 void setColorBlindSafe(bool on);
 bool colorBlindSafe();
-QString kindName(ActionKind kind);    // "forward", "send activation", ...
-QColor rankColor(int rank);           // categorical, repeats after 10
+QString kindName(ActionKind kind);  // "forward", "send activation", ...
+QColor rankColor(int rank);         // categorical, repeats after 10
 // The colour of `base` on a rank's virtual chunk `virt` (0 = first) of an interleaved
 // schedule: one shade darker per chunk, so every chunk of v > 2 is told apart.
 QColor chunkShade(const QColor& base, int virt);
-QColor idleColor(bool darkPalette);   // the bubble's hatch
+QColor idleColor(bool darkPalette);  // the bubble's hatch
 bool isDark(const QColor& windowColor);
-QString formatMs(double us);          // "12.34 ms" / "456 us"
+QString formatMs(double us);  // "12.34 ms" / "456 us"
 QString formatMiB(double bytes);
 
 }  // namespace pipelab::ui

@@ -13,7 +13,8 @@ namespace pipelab::ui {
 inline int legendColumnsFor(const QCPLegend& legend, int width, int most) {
     int widest = 1;
     for (int i = 0; i < legend.itemCount(); ++i)
-        if (const QCPAbstractLegendItem* item = legend.item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
+        if (const QCPAbstractLegendItem* item = legend.item(i))
+            widest = std::max(widest, item->minimumOuterSizeHint().width());
     const QMargins m = legend.margins();
     const int avail = width - m.left() - m.right();
     const int gap = legend.columnSpacing();

@@ -98,7 +98,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_editor, &PartitionEditor::editFinished, this, &MainWindow::scheduleRerun);
     connect(m_panel, &ExperimentPanel::runRequested, this, &MainWindow::run);
     connect(m_panel, &ExperimentPanel::cancelRequested, this, &MainWindow::cancelRun);
-    connect(m_panel, &ExperimentPanel::rerunOnChangeToggled, this, [](bool on) { settings::rerunOnChange.setValue(on); });
+    connect(m_panel, &ExperimentPanel::rerunOnChangeToggled, this,
+            [](bool on) { settings::rerunOnChange.setValue(on); });
     connect(m_controller, &RunController::runningChanged, this, [this](bool running) {
         m_panel->setRunning(running);
         m_cancelAct->setEnabled(running || m_importer->isBusy());
@@ -132,7 +133,8 @@ void MainWindow::buildLayout() {
     m_tabs = new QTabWidget(this);
 
     m_memoryMode = new QComboBox(this);
-    m_memoryMode->addItems({tr("total (dashed: resident)"), tr("activations"), tr("parameters"), tr("gradients"), tr("optimizer")});
+    m_memoryMode->addItems(
+        {tr("total (dashed: resident)"), tr("activations"), tr("parameters"), tr("gradients"), tr("optimizer")});
     m_memoryMode->setToolTip(tr("What the memory plot shows per stage"));
     m_memoryMode->setCurrentIndex(std::clamp(settings::memoryMode.value(), 0, 4));
     m_chart->setMemoryMode(static_cast<TimelineChart::MemoryMode>(m_memoryMode->currentIndex()));
@@ -206,12 +208,15 @@ void MainWindow::buildLayout() {
     m_historyView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_historyView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_historyView->setToolTip(tr("Double-click: show the run. Select two and press Compare."));
-    connect(m_historyView, &QTableView::doubleClicked, this, [this](const QModelIndex& i) { showRun(m_history->run(i.row())); });
+    connect(m_historyView, &QTableView::doubleClicked, this,
+            [this](const QModelIndex& i) { showRun(m_history->run(i.row())); });
     auto* compareBtn = new QPushButton(tr("Compare selected"), this);
     connect(compareBtn, &QPushButton::clicked, this, [this] {
         const QModelIndexList rows = m_historyView->selectionModel()->selectedRows();
-        if (rows.size() == 2) compareRuns(rows[0].row(), rows[1].row());
-        else m_banner->showError(tr("Select exactly two runs in the history to compare them."));
+        if (rows.size() == 2)
+            compareRuns(rows[0].row(), rows[1].row());
+        else
+            m_banner->showError(tr("Select exactly two runs in the history to compare them."));
     });
     auto* histBox = new QWidget(this);
     auto* hl = new QVBoxLayout(histBox);
@@ -232,20 +237,25 @@ void MainWindow::buildActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open config\u2026"), QKeySequence::Open, this, &MainWindow::openConfigDialog);
     file->addAction(tr("&Save config"), QKeySequence::Save, this, [this] {
-        if (m_doc->filePath().isEmpty()) saveConfigDialog();
-        else saveConfig(m_doc->filePath());
+        if (m_doc->filePath().isEmpty())
+            saveConfigDialog();
+        else
+            saveConfig(m_doc->filePath());
     });
     file->addAction(tr("Save config &as\u2026"), QKeySequence::SaveAs, this, &MainWindow::saveConfigDialog);
     file->addAction(tr("Open &trace(s)\u2026"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::openTraceDialog);
-    m_saveOrderAct = file->addAction(tr("Save imported &order as schedule\u2026"), this, &MainWindow::saveImportedOrderDialog);
+    m_saveOrderAct =
+        file->addAction(tr("Save imported &order as schedule\u2026"), this, &MainWindow::saveImportedOrderDialog);
     m_saveOrderAct->setEnabled(false);
     m_stepAct = file->addAction(tr("Imported &step\u2026"), this, &MainWindow::chooseImportedStepDialog);
     m_stepAct->setEnabled(false);
     m_recentMenu = file->addMenu(tr("Recent files"));
     rebuildRecentMenu();
     file->addSeparator();
-    file->addAction(tr("&Export charts (PNG, SVG, PDF)\u2026"), QKeySequence(tr("Ctrl+E")), this, &MainWindow::exportChartsDialog);
-    file->addAction(tr("Export run as Chrome &trace\u2026"), QKeySequence(tr("Ctrl+Shift+E")), this, &MainWindow::exportTraceDialog);
+    file->addAction(tr("&Export charts (PNG, SVG, PDF)\u2026"), QKeySequence(tr("Ctrl+E")), this,
+                    &MainWindow::exportChartsDialog);
+    file->addAction(tr("Export run as Chrome &trace\u2026"), QKeySequence(tr("Ctrl+Shift+E")), this,
+                    &MainWindow::exportTraceDialog);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -360,7 +370,8 @@ void MainWindow::updateMeasuredCosts() {
     std::vector<double> measured = matches ? measuredLayerCosts(*m_current) : std::vector<double>{};
     if (measured.empty())
         if (const auto prof = m_doc->matchingProfile())  // a profile measured every layer
-            for (const LayerProfile& l : prof->layers) measured.push_back(l.f.median_us + l.i.median_us + l.w.median_us);
+            for (const LayerProfile& l : prof->layers)
+                measured.push_back(l.f.median_us + l.i.median_us + l.w.median_us);
     m_editor->setMeasuredCosts(measured);
     updateEditorTitle();
 }
@@ -431,7 +442,8 @@ void MainWindow::updateEditorTitle() {
 
 void MainWindow::updateTitle() {
     const QString name = m_doc->filePath().isEmpty() ? tr("untitled") : QFileInfo(m_doc->filePath()).fileName();
-    setWindowTitle(tr("%1%2 \u2014 PipeLab").arg(name, m_doc->undoStack()->isClean() ? QString() : QStringLiteral("*")));
+    setWindowTitle(
+        tr("%1%2 \u2014 PipeLab").arg(name, m_doc->undoStack()->isClean() ? QString() : QStringLiteral("*")));
 }
 
 }  // namespace pipelab::ui

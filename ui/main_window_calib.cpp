@@ -34,7 +34,8 @@ void MainWindow::buildCalibrationActions(QMenu* runMenu) {
     m_profiler = new ProfileRunner(this);
     runMenu->addSeparator();
     runMenu->addAction(tr("&Profile this model\u2026"), this, &MainWindow::profileExperiment);
-    m_compareCalibAct = runMenu->addAction(tr("Compare with &calibrated prediction"), this, [this] { compareWithPrediction(); });
+    m_compareCalibAct =
+        runMenu->addAction(tr("Compare with &calibrated prediction"), this, [this] { compareWithPrediction(); });
     m_compareCalibAct->setToolTip(tr("Simulate the shown real run with the profile's costs and compare the two"));
     runMenu->addAction(tr("&Auto partition"), this, &MainWindow::autoPartition);
     connect(m_doc, &ExperimentDoc::profileChanged, this, [this] {
@@ -66,7 +67,8 @@ void MainWindow::loadProfileBeside(const QString& configPath) {
         statusBar()->showMessage(tr("Profile %1 loaded").arg(QFileInfo(path).fileName()), 5000);
     } catch (const std::exception& e) {
         m_doc->setProfile(nullptr);
-        m_banner->showError(tr("Profile %1 ignored: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
+        m_banner->showError(
+            tr("Profile %1 ignored: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
     }
 }
 
@@ -81,10 +83,11 @@ void MainWindow::saveProfileBeside(const QString& configPath) {
 
 void MainWindow::profileExperiment() {
     if (m_profiler->isRunning()) return;
-    auto* dlg = new QProgressDialog(tr("Profiling every layer on the %1 backend\u2026")
-                                        .arg(m_doc->config().backend == "sim" ? QStringLiteral("cpu")
-                                                                              : QString::fromStdString(m_doc->config().backend)),
-                                    tr("Cancel"), 0, 1, this);
+    auto* dlg = new QProgressDialog(
+        tr("Profiling every layer on the %1 backend\u2026")
+            .arg(m_doc->config().backend == "sim" ? QStringLiteral("cpu")
+                                                  : QString::fromStdString(m_doc->config().backend)),
+        tr("Cancel"), 0, 1, this);
     dlg->setObjectName(QStringLiteral("profileProgress"));
     dlg->setWindowModality(Qt::WindowModal);
     dlg->setMinimumDuration(0);
@@ -115,8 +118,10 @@ void MainWindow::profileExperiment() {
     connect(dlg, &QObject::destroyed, this, [links] {
         for (const auto& l : links) QObject::disconnect(l);
     });
-    if (!m_profiler->start(m_doc->config())) dlg->close();
-    else dlg->show();
+    if (!m_profiler->start(m_doc->config()))
+        dlg->close();
+    else
+        dlg->show();
 }
 
 bool MainWindow::compareWithPrediction() {

@@ -34,12 +34,13 @@ bool MainWindow::openConfig(const QString& path) {
         cfg = load_run_config(path.toStdString());
     } catch (const std::exception& e) {
         // Keep the current experiment: a bad file must not destroy work.
-        m_banner->showError(tr("Cannot open config %1: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
+        m_banner->showError(
+            tr("Cannot open config %1: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
         return false;
     }
     m_doc->setFilePath(path);
     loadProfileBeside(path);  // before the rerun, so that it already uses the profile
-    m_doc->reset(cfg);  // signals changed(): reruns when "rerun on change" is on
+    m_doc->reset(cfg);        // signals changed(): reruns when "rerun on change" is on
     m_banner->clear();
     addRecent(path);
     updateTitle();
@@ -70,7 +71,8 @@ bool MainWindow::openTrace(const QString& path) {
         rec.timeline = read_chrome_trace(path.toStdString());
         rec.stats = compute_stats(rec.timeline);
     } catch (const std::exception& e) {
-        m_banner->showError(tr("Cannot open trace %1: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
+        m_banner->showError(
+            tr("Cannot open trace %1: %2").arg(QFileInfo(path).fileName(), QString::fromStdString(e.what())));
         return false;
     }
     rec.source = path;
@@ -85,7 +87,8 @@ bool MainWindow::openTraces(const QStringList& paths) {
     if (paths.isEmpty()) return false;
     m_importer->start(paths);
     m_cancelAct->setEnabled(true);
-    statusBar()->showMessage(tr("Reading %n trace file(s)\u2026 (Esc cancels)", nullptr, static_cast<int>(paths.size())));
+    statusBar()->showMessage(
+        tr("Reading %n trace file(s)\u2026 (Esc cancels)", nullptr, static_cast<int>(paths.size())));
     if (paths.size() == 1) addRecent(paths.front());
     return true;
 }
@@ -126,7 +129,8 @@ bool MainWindow::saveImportedOrder(const QString& path) {
     }
     f.write(QByteArray::fromStdString(schedule_to_json(*m_current->importedOrder).dump(2) + "\n"));
     f.close();
-    statusBar()->showMessage(tr("Saved the order as %1 (pipelab-cli simulate --schedule-file runs it)").arg(path), 5000);
+    statusBar()->showMessage(tr("Saved the order as %1 (pipelab-cli simulate --schedule-file runs it)").arg(path),
+                             5000);
     return true;
 }
 
@@ -173,13 +177,19 @@ void MainWindow::rebuildRecentMenu() {
     m_recentMenu->clear();
     const QStringList list = settings::recentFiles.value();
     for (const QString& path : list) {
-        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] {
-            // Traces and configs are both .json: a trace has "traceEvents".
-            QFile f(path);
-            const bool isTrace = f.open(QIODevice::ReadOnly) && f.read(1 << 16).contains("\"traceEvents\"");
-            if (isTrace) openTraces({path});
-            else openConfig(path);
-        })->setToolTip(path);
+        m_recentMenu
+            ->addAction(QFileInfo(path).fileName(), this,
+                        [this, path] {
+                            // Traces and configs are both .json: a trace has "traceEvents".
+                            QFile f(path);
+                            const bool isTrace =
+                                f.open(QIODevice::ReadOnly) && f.read(1 << 16).contains("\"traceEvents\"");
+                            if (isTrace)
+                                openTraces({path});
+                            else
+                                openConfig(path);
+                        })
+            ->setToolTip(path);
     }
     m_recentMenu->setEnabled(!list.isEmpty());
 }
@@ -198,9 +208,9 @@ void MainWindow::saveConfigDialog() {
 
 void MainWindow::openTraceDialog() {
     // A PipeLab trace, or a torch.profiler trace per rank of one job (select them all).
-    const QStringList paths = QFileDialog::getOpenFileNames(
-        this, tr("Open traces: a PipeLab trace, or one torch.profiler trace per rank"), settings::lastDir.value(),
-        tr("Chrome traces (*.json *.json.gz);;All files (*)"));
+    const QStringList paths =
+        QFileDialog::getOpenFileNames(this, tr("Open traces: a PipeLab trace, or one torch.profiler trace per rank"),
+                                      settings::lastDir.value(), tr("Chrome traces (*.json *.json.gz);;All files (*)"));
     openTraces(paths);
 }
 
@@ -213,7 +223,8 @@ bool MainWindow::openImportedStep(long long step) {
     if (std::find(steps.begin(), steps.end(), step) == steps.end()) {
         QStringList have;
         for (long long s : steps) have << QString::number(s);
-        m_banner->showError(tr("The imported job has no step %1 (it has %2).").arg(step).arg(have.join(QStringLiteral(", "))));
+        m_banner->showError(
+            tr("The imported job has no step %1 (it has %2).").arg(step).arg(have.join(QStringLiteral(", "))));
         return false;
     }
     m_importer->start(m_current->importPaths, step);
@@ -231,9 +242,9 @@ void MainWindow::chooseImportedStepDialog() {
         items << QString::number(s);
     }
     bool ok = false;
-    const QString pick = QInputDialog::getItem(this, tr("Imported step"),
-                                               tr("Training step to show (every rank completed these):"), items,
-                                               current, false, &ok);
+    const QString pick =
+        QInputDialog::getItem(this, tr("Imported step"), tr("Training step to show (every rank completed these):"),
+                              items, current, false, &ok);
     if (ok) openImportedStep(pick.toLongLong());
 }
 
@@ -244,8 +255,9 @@ void MainWindow::saveImportedOrderDialog() {
 }
 
 void MainWindow::exportChartsDialog() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), settings::lastDir.value(),
-                                                      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export charts"), settings::lastDir.value(),
+                                     tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
     if (!path.isEmpty()) exportCharts(path);
 }
 

@@ -36,14 +36,16 @@ int StripGeometry::layerAt(double x) const {
 PartitionEditor::PartitionEditor(ExperimentDoc* doc, QWidget* parent) : QWidget(parent), m_doc(doc) {
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true);
-    setToolTip(tr("Drag a boundary to move layers between stages.\n"
-                  "Keyboard: Up/Down pick a boundary, Left/Right move it."));
+    setToolTip(
+        tr("Drag a boundary to move layers between stages.\n"
+           "Keyboard: Up/Down pick a boundary, Left/Right move it."));
     connect(doc, &ExperimentDoc::changed, this, &PartitionEditor::refresh);
     m_autoBtn = new QToolButton(this);
     m_autoBtn->setText(tr("Auto"));
     m_autoBtn->setObjectName(QStringLiteral("autoPartitionButton"));
-    m_autoBtn->setToolTip(tr("Find the boundaries with the shortest predicted step time for this schedule "
-                             "(measured costs when a profile exists); one undo step"));
+    m_autoBtn->setToolTip(
+        tr("Find the boundaries with the shortest predicted step time for this schedule "
+           "(measured costs when a profile exists); one undo step"));
     m_autoBtn->setFocusPolicy(Qt::NoFocus);
     connect(m_autoBtn, &QToolButton::clicked, this, &PartitionEditor::autoRequested);
     refresh();
@@ -58,8 +60,10 @@ void PartitionEditor::resizeEvent(QResizeEvent* event) {
 void PartitionEditor::setMeasuredCosts(const std::vector<double>& costsUs) {
     // paintEvent and the tooltips index the costs by the document's layers: a vector of
     // another length belongs to another model and would be read out of bounds.
-    if (costsUs.size() == m_costs.size()) m_measured = costsUs;
-    else m_measured.clear();
+    if (costsUs.size() == m_costs.size())
+        m_measured = costsUs;
+    else
+        m_measured.clear();
     update();
 }
 
@@ -68,9 +72,12 @@ void PartitionEditor::refresh() {
     m_names.clear();
     m_layers = m_doc->layers();
     for (const Layer& l : m_layers) {
-        if (l.kind == LayerKind::Embedding) m_names.push_back(QStringLiteral("emb"));
-        else if (l.kind == LayerKind::Head) m_names.push_back(QStringLiteral("head"));
-        else m_names.push_back(QString::number(l.index));
+        if (l.kind == LayerKind::Embedding)
+            m_names.push_back(QStringLiteral("emb"));
+        else if (l.kind == LayerKind::Head)
+            m_names.push_back(QStringLiteral("head"));
+        else
+            m_names.push_back(QString::number(l.index));
     }
     m_costs = m_doc->layerCostsUs();
     if (m_measured.size() != m_costs.size()) m_measured.clear();
@@ -98,7 +105,8 @@ void PartitionEditor::wheelEvent(QWheelEvent* event) {
     const double notches = event->angleDelta().y() / 120.0;
     const double shown = layersShown();
     if (event->modifiers() & Qt::ControlModifier) {
-        const double at = m_first + (event->position().x() - kMargin) / geometry().cellWidth();  // layer under the cursor
+        const double at =
+            m_first + (event->position().x() - kMargin) / geometry().cellWidth();  // layer under the cursor
         const double f = std::pow(0.8, notches);
         setLayerView(at - (at - m_first) * f, shown * f);
     } else {
@@ -144,7 +152,8 @@ bool PartitionEditor::moveBoundary(int b, int cut, int mergeId) {
     // Neighbours bound the move: every chunk keeps at least one layer.
     const int lo = (b == 0 ? 0 : m_cuts[static_cast<std::size_t>(b) - 1]) + 1;
     const int hi = (b + 1 == static_cast<int>(m_cuts.size()) ? static_cast<int>(m_names.size())
-                                                              : m_cuts[static_cast<std::size_t>(b) + 1]) - 1;
+                                                             : m_cuts[static_cast<std::size_t>(b) + 1]) -
+                   1;
     cut = std::clamp(cut, lo, hi);
     if (cut == m_cuts[static_cast<std::size_t>(b)]) return false;
     std::vector<int> next = m_cuts;
@@ -185,24 +194,24 @@ void PartitionEditor::mouseReleaseEvent(QMouseEvent* event) {
 void PartitionEditor::keyPressEvent(QKeyEvent* event) {
     if (m_cuts.empty()) return QWidget::keyPressEvent(event);
     switch (event->key()) {
-        case Qt::Key_Up: setSelectedBoundary(m_selected - 1); return;
-        case Qt::Key_Down: setSelectedBoundary(m_selected + 1); return;
-        case Qt::Key_Left:
-        case Qt::Key_Right: {
-            const int delta = event->key() == Qt::Key_Left ? -1 : 1;
-            if (moveBoundary(m_selected, m_cuts[static_cast<std::size_t>(m_selected)] + delta, 0)) emit editFinished();
-            return;
-        }
-        case Qt::Key_Plus:
-        case Qt::Key_Equal:
-        case Qt::Key_Minus: {
-            const double at = m_cuts[static_cast<std::size_t>(m_selected)];
-            const double f = event->key() == Qt::Key_Minus ? 1.25 : 0.8;
-            setLayerView(at - (at - m_first) * f, layersShown() * f);
-            return;
-        }
-        case Qt::Key_0: setLayerView(0, 0); return;
-        default: QWidget::keyPressEvent(event);
+    case Qt::Key_Up: setSelectedBoundary(m_selected - 1); return;
+    case Qt::Key_Down: setSelectedBoundary(m_selected + 1); return;
+    case Qt::Key_Left:
+    case Qt::Key_Right: {
+        const int delta = event->key() == Qt::Key_Left ? -1 : 1;
+        if (moveBoundary(m_selected, m_cuts[static_cast<std::size_t>(m_selected)] + delta, 0)) emit editFinished();
+        return;
+    }
+    case Qt::Key_Plus:
+    case Qt::Key_Equal:
+    case Qt::Key_Minus: {
+        const double at = m_cuts[static_cast<std::size_t>(m_selected)];
+        const double f = event->key() == Qt::Key_Minus ? 1.25 : 0.8;
+        setLayerView(at - (at - m_first) * f, layersShown() * f);
+        return;
+    }
+    case Qt::Key_0: setLayerView(0, 0); return;
+    default: QWidget::keyPressEvent(event);
     }
 }
 
@@ -218,15 +227,18 @@ bool PartitionEditor::event(QEvent* event) {
     const std::vector<double>& costs = m_measured.empty() ? m_costs : m_measured;
     int chunk = 0;
     while (chunk < static_cast<int>(m_cuts.size()) && l >= m_cuts[static_cast<std::size_t>(chunk)]) ++chunk;
-    QToolTip::showText(help->globalPos(),
-                       tr("<b>%1</b> (layer %2)<br>stage %3, chunk %4<br>F+B %5 per microbatch (%6)<br>"
-                          "%7 parameters, %8 activations per microbatch")
-                           .arg(QString::fromStdString(layer.name)).arg(l).arg(stageOfChunk(chunk)).arg(chunk)
-                           .arg(formatMs(costs[static_cast<std::size_t>(l)]),
-                                m_measured.empty() ? tr("cost model") : tr("measured"))
-                           .arg(layer.params)
-                           .arg(formatMiB(static_cast<double>(layer.activation_bytes))),
-                       this);
+    QToolTip::showText(
+        help->globalPos(),
+        tr("<b>%1</b> (layer %2)<br>stage %3, chunk %4<br>F+B %5 per microbatch (%6)<br>"
+           "%7 parameters, %8 activations per microbatch")
+            .arg(QString::fromStdString(layer.name))
+            .arg(l)
+            .arg(stageOfChunk(chunk))
+            .arg(chunk)
+            .arg(formatMs(costs[static_cast<std::size_t>(l)]), m_measured.empty() ? tr("cost model") : tr("measured"))
+            .arg(layer.params)
+            .arg(formatMiB(static_cast<double>(layer.activation_bytes))),
+        this);
     return true;
 }
 
@@ -296,7 +308,8 @@ void PartitionEditor::paintEvent(QPaintEvent*) {
                 p.setPen(pal.color(QPalette::Text));
             }
             if (fm.horizontalAdvance(m_names[static_cast<std::size_t>(l)]) < g.cellWidth())
-                p.drawText(QRectF(x, bottom, g.cellWidth(), kLabelH), Qt::AlignCenter, m_names[static_cast<std::size_t>(l)]);
+                p.drawText(QRectF(x, bottom, g.cellWidth(), kLabelH), Qt::AlignCenter,
+                           m_names[static_cast<std::size_t>(l)]);
         }
     }
     // Boundary handles; the selected one is thicker and shows focus.

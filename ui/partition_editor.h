@@ -26,8 +26,8 @@ struct StripGeometry {
     double span() const { return shown > 0 ? shown : nLayers; }
     double cellWidth() const { return width / span(); }
     double cutToX(int cut) const { return x0 + (cut - first) * cellWidth(); }  // left edge of layer `cut`
-    int nearestCut(double x) const;                                  // 0 .. nLayers
-    int layerAt(double x) const;                                     // -1 outside
+    int nearestCut(double x) const;                                            // 0 .. nLayers
+    int layerAt(double x) const;                                               // -1 outside
 };
 
 class PartitionEditor : public QWidget {

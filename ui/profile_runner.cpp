@@ -60,9 +60,12 @@ bool ProfileRunner::start(const RunConfig& cfg_in) {
 void ProfileRunner::onEnded(std::shared_ptr<const Profile> profile, const QString& error, bool wasCancelled) {
     if (m_worker.joinable()) m_worker.join();  // it posted this call as its last act
     m_control.reset();
-    if (wasCancelled) emit cancelled();
-    else if (!error.isEmpty()) emit failed(error);
-    else emit finished(std::move(profile));
+    if (wasCancelled)
+        emit cancelled();
+    else if (!error.isEmpty())
+        emit failed(error);
+    else
+        emit finished(std::move(profile));
 }
 
 }  // namespace pipelab::ui

@@ -12,7 +12,18 @@ class RankStatsModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     // Units sit in the headers so the cells stay narrow enough for a side panel.
-    enum Column { Rank, Busy, Idle, Utilisation, Bubble, SpanBubble, InFlight, PeakActivations, PeakMemory, NUM_COLUMNS };
+    enum Column {
+        Rank,
+        Busy,
+        Idle,
+        Utilisation,
+        Bubble,
+        SpanBubble,
+        InFlight,
+        PeakActivations,
+        PeakMemory,
+        NUM_COLUMNS
+    };
     enum Roles { SortRole = Qt::UserRole + 1 };  // raw number behind a formatted cell
 
     explicit RankStatsModel(QObject* parent = nullptr);

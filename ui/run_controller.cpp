@@ -126,7 +126,8 @@ void RunController::launch(Request req) {
         } catch (const RunCancelled&) {
             wasCancelled = true;
         } catch (const ExecutorError& e) {  // the marked grid says where in the schedule
-            error = QString::fromStdString(e.grid.empty() ? std::string(e.what()) : std::string(e.what()) + "\n" + e.grid);
+            error =
+                QString::fromStdString(e.grid.empty() ? std::string(e.what()) : std::string(e.what()) + "\n" + e.grid);
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
             if (error.isEmpty()) error = QStringLiteral("the run failed");
@@ -152,9 +153,12 @@ void RunController::onWorkerEnded(quint64 id, const RunOwner& rec, const QString
     const bool current = id == m_current;
     if (current) {
         setRunning(false);
-        if (wasCancelled) emit cancelled(id);
-        else if (!error.isEmpty()) emit failed(id, error);
-        else emit finished(id, rec);
+        if (wasCancelled)
+            emit cancelled(id);
+        else if (!error.isEmpty())
+            emit failed(id, error);
+        else
+            emit finished(id, rec);
     } else {
         ++m_dropped;
     }

@@ -35,7 +35,7 @@ public:
     quint64 start(const RunConfig& cfg, std::optional<Schedule> schedule = std::nullopt);
     // Simulated runs take their costs from this profile while it matches the model.
     void setProfile(std::shared_ptr<const Profile> profile) { m_profile = std::move(profile); }
-    void cancel();                        // the current job, running or queued
+    void cancel();  // the current job, running or queued
     bool isRunning() const { return m_running; }
     quint64 currentJob() const { return m_current; }
     int droppedStaleResults() const { return m_dropped; }
@@ -64,10 +64,10 @@ private:
     void onWorkerEnded(quint64 id, const RunOwner& rec, const QString& error, bool wasCancelled);
     void setRunning(bool running);
 
-    std::thread m_worker;                      // joinable while a job runs (or just ended)
-    std::shared_ptr<RunControl> m_control;     // the worker's; shared so it outlives either side
-    quint64 m_workerJob = 0;                   // id of the job on m_worker, 0 = none
-    std::optional<Request> m_pending;          // the latest request waiting for the worker
+    std::thread m_worker;                   // joinable while a job runs (or just ended)
+    std::shared_ptr<RunControl> m_control;  // the worker's; shared so it outlives either side
+    quint64 m_workerJob = 0;                // id of the job on m_worker, 0 = none
+    std::optional<Request> m_pending;       // the latest request waiting for the worker
     std::shared_ptr<std::atomic<int>> m_live = std::make_shared<std::atomic<int>>(0);
     std::shared_ptr<std::atomic<int>> m_peak = std::make_shared<std::atomic<int>>(0);
     std::shared_ptr<const Profile> m_profile;

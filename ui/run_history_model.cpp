@@ -11,7 +11,8 @@ RunHistoryModel::RunHistoryModel(QObject* parent) : QAbstractTableModel(parent) 
 MemoryPeak peakMemory(const Stats& stats) {
     MemoryPeak peak;
     for (const RankStats& r : stats.ranks)
-        if (static_cast<double>(r.peak_memory_bytes) > peak.bytes) peak = {static_cast<double>(r.peak_memory_bytes), r.rank};
+        if (static_cast<double>(r.peak_memory_bytes) > peak.bytes)
+            peak = {static_cast<double>(r.peak_memory_bytes), r.rank};
     return peak;
 }
 
@@ -43,11 +44,11 @@ int RunHistoryModel::columnCount(const QModelIndex& parent) const { return paren
 QVariant RunHistoryModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
     switch (section) {
-        case Label: return tr("run");
-        case StepTime: return tr("step");
-        case Bubble: return tr("bubble");
-        case PeakMemory: return tr("peak mem");
-        default: return {};
+    case Label: return tr("run");
+    case StepTime: return tr("step");
+    case Bubble: return tr("bubble");
+    case PeakMemory: return tr("peak mem");
+    default: return {};
     }
 }
 
@@ -57,11 +58,11 @@ QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
     if (role == RunRole) return QVariant::fromValue(r);
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-            case Label: return r->label();
-            case StepTime: return formatMs(r->stats.step_time_us);
-            case Bubble: return QString::number(100 * r->stats.bubble_fraction, 'f', 1) + QLatin1Char('%');
-            case PeakMemory: return formatMiB(peakMemory(*r));
-            default: return {};
+        case Label: return r->label();
+        case StepTime: return formatMs(r->stats.step_time_us);
+        case Bubble: return QString::number(100 * r->stats.bubble_fraction, 'f', 1) + QLatin1Char('%');
+        case PeakMemory: return formatMiB(peakMemory(*r));
+        default: return {};
         }
     }
     if (role == Qt::ToolTipRole) return r->source == QLatin1String("run") ? r->label() : r->source;

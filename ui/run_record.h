@@ -19,9 +19,9 @@
 namespace pipelab::ui {
 
 struct RunRecord {
-    int number = 0;            // 1, 2, ... in the run history
-    QString source;            // "run" or the trace file it was opened from
-    bool hasConfig = false;    // false for an opened trace
+    int number = 0;          // 1, 2, ... in the run history
+    QString source;          // "run" or the trace file it was opened from
+    bool hasConfig = false;  // false for an opened trace
     RunConfig config;
     std::vector<Layer> layers;
     CostModel cost;
@@ -29,7 +29,7 @@ struct RunRecord {
     Timeline timeline;
     Stats stats;
     std::vector<double> losses;
-    double wallMs = 0;         // how long the backend took, GUI-side clock
+    double wallMs = 0;  // how long the backend took, GUI-side clock
     // An imported job (torch.profiler traces): what the importer noted, and the order
     // every rank ran, which the user can save as a schedule file.
     QStringList importNotes;
@@ -39,7 +39,7 @@ struct RunRecord {
     std::vector<long long> importSteps;
     long long importStep = 0;
 
-    QString label() const;     // "#3 1f1b p4 m8 · sim", "#4 interleaved p4 m8 v2 · sim"
+    QString label() const;  // "#3 1f1b p4 m8 · sim", "#4 interleaved p4 m8 v2 · sim"
 };
 
 // The largest peak memory over a run's ranks (bytes) and the rank that has it (the

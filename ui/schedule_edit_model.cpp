@@ -30,7 +30,8 @@ private:
 
 Schedule computeOrder(const Schedule& s) {
     Schedule out = s;
-    for (auto& row : out.ranks) row.erase(std::remove_if(row.begin(), row.end(), [](const Action& a) { return is_comm(a.kind); }), row.end());
+    for (auto& row : out.ranks)
+        row.erase(std::remove_if(row.begin(), row.end(), [](const Action& a) { return is_comm(a.kind); }), row.end());
     return out;
 }
 
@@ -73,15 +74,18 @@ QString ScheduleEditModel::move(int rank, int from, int to) {
     if (!isMoved(a)) moved.push_back(a);
     // A rank back in its starting order has nothing moved on it.
     if (row == m_base.ranks[static_cast<std::size_t>(rank)])
-        moved.erase(std::remove_if(moved.begin(), moved.end(), [&](const Action& x) { return next.rank_of(x.chunk) == rank; }),
-                    moved.end());
+        moved.erase(
+            std::remove_if(moved.begin(), moved.end(), [&](const Action& x) { return next.rank_of(x.chunk) == rank; }),
+            moved.end());
     if (next.ranks == m_base.ranks) next.name = m_base.name;
     const QString text = tr("Move %1 to #%2 on stage %3").arg(QString::fromStdString(to_string(a))).arg(to).arg(rank);
     m_undo.push(new MoveCommand(this, m_order, std::move(next), m_moved, std::move(moved), text));
     return {};
 }
 
-bool ScheduleEditModel::isMoved(const Action& a) const { return std::find(m_moved.begin(), m_moved.end(), a) != m_moved.end(); }
+bool ScheduleEditModel::isMoved(const Action& a) const {
+    return std::find(m_moved.begin(), m_moved.end(), a) != m_moved.end();
+}
 
 void ScheduleEditModel::apply(const Schedule& order, const std::vector<Action>& moved) {
     m_order = order;
@@ -92,7 +96,8 @@ void ScheduleEditModel::apply(const Schedule& order, const std::vector<Action>& 
 bool ScheduleEditModel::save(const QString& path, QString* error) const {
     QFile f(path);
     if (!hasSchedule() || !f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
-        if (error) *error = hasSchedule() ? tr("cannot write %1: %2").arg(path, f.errorString()) : tr("no schedule to save");
+        if (error)
+            *error = hasSchedule() ? tr("cannot write %1: %2").arg(path, f.errorString()) : tr("no schedule to save");
         return false;
     }
     const std::string text = schedule_to_json(lowered()).dump(2) + "\n";
@@ -111,7 +116,8 @@ bool ScheduleEditModel::load(const QString& path, QString* error) {
     }
     const QByteArray bytes = f.readAll();
     try {
-        const Schedule s = schedule_from_json(nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size()));
+        const Schedule s =
+            schedule_from_json(nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size()));
         if (const auto err = validate_schedule(s)) {
             if (error) *error = tr("%1: %2").arg(path, QString::fromStdString(err->what()));
             return false;

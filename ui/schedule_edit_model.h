@@ -24,7 +24,7 @@ public:
     void setBase(const Schedule& s);
     bool hasSchedule() const { return m_order.n_ranks > 0; }
     const Schedule& order() const { return m_order; }  // compute actions only
-    Schedule lowered() const;                           // with SEND/RECV: what runs and is saved
+    Schedule lowered() const;                          // with SEND/RECV: what runs and is saved
     int rankCount() const { return static_cast<int>(m_order.ranks.size()); }
     int actionCount(int rank) const;
 

@@ -103,8 +103,9 @@ void ScheduleEditView::paintEvent(QPaintEvent*) {
     const QColor text = palette().color(QPalette::Text);
     if (!m_model->hasSchedule()) {
         p.setPen(text);
-        p.drawText(rect().adjusted(8, 8, -8, -8), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
-                   tr("No schedule yet: press \u201cStart from experiment\u201d (Ctrl+Shift+G) or load a schedule file."));
+        p.drawText(
+            rect().adjusted(8, 8, -8, -8), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
+            tr("No schedule yet: press \u201cStart from experiment\u201d (Ctrl+Shift+G) or load a schedule file."));
         return;
     }
     for (int r = 0; r < m_model->rankCount(); ++r) {
@@ -210,12 +211,16 @@ void ScheduleEditView::keyPressEvent(QKeyEvent* event) {
     const bool swap = event->modifiers() & (Qt::ShiftModifier | Qt::AltModifier);
     switch (event->key()) {
     case Qt::Key_Left:
-        if (swap) { if (m_index > 0) tryMove(m_rank, m_index, m_index - 1); }
-        else select(m_rank, m_index - 1);
+        if (swap) {
+            if (m_index > 0) tryMove(m_rank, m_index, m_index - 1);
+        } else
+            select(m_rank, m_index - 1);
         return;
     case Qt::Key_Right:
-        if (swap) { if (m_index + 1 < m_model->actionCount(m_rank)) tryMove(m_rank, m_index, m_index + 1); }
-        else select(m_rank, m_index + 1);
+        if (swap) {
+            if (m_index + 1 < m_model->actionCount(m_rank)) tryMove(m_rank, m_index, m_index + 1);
+        } else
+            select(m_rank, m_index + 1);
         return;
     case Qt::Key_Up: return select(std::max(m_rank - 1, 0), m_index);
     case Qt::Key_Down: return select(std::min(m_rank + 1, m_model->rankCount() - 1), m_index);

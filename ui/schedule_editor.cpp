@@ -29,7 +29,8 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
         auto* act = new QAction(text, this);
         act->setShortcut(key);
         act->setShortcutContext(Qt::WindowShortcut);  // also from the Explain menu and other tabs
-        if (!key.isEmpty()) act->setToolTip(QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
+        if (!key.isEmpty())
+            act->setToolTip(QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
         connect(act, &QAction::triggered, this, slot);
         if (!key.isEmpty()) this->addAction(act);
         auto* btn = new QToolButton(this);
@@ -41,25 +42,30 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
     makeAction(tr("Start from experiment"), QKeySequence(tr("Ctrl+Shift+G")), [this] { startFromExperiment(); });
     // Undo/redo keys go to the rows (ScheduleEditView): a second Ctrl+Z shortcut here
     // would be ambiguous with the window's.
-    QAction* undo = makeAction(tr("Undo move (Ctrl+Z on the rows)"), QKeySequence(), [this] { m_model->undoStack()->undo(); });
-    QAction* redo = makeAction(tr("Redo move (Ctrl+Shift+Z)"), QKeySequence(), [this] { m_model->undoStack()->redo(); });
+    QAction* undo =
+        makeAction(tr("Undo move (Ctrl+Z on the rows)"), QKeySequence(), [this] { m_model->undoStack()->undo(); });
+    QAction* redo =
+        makeAction(tr("Redo move (Ctrl+Shift+Z)"), QKeySequence(), [this] { m_model->undoStack()->redo(); });
     connect(m_model->undoStack(), &QUndoStack::canUndoChanged, undo, &QAction::setEnabled);
     connect(m_model->undoStack(), &QUndoStack::canRedoChanged, redo, &QAction::setEnabled);
     undo->setEnabled(false);
     redo->setEnabled(false);
     makeAction(tr("Save schedule\u2026"), QKeySequence(tr("Ctrl+Alt+S")), [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save schedule"), QString(), tr("Schedule JSON (*.json)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Save schedule"), QString(), tr("Schedule JSON (*.json)"));
         if (!path.isEmpty()) saveSchedule(path);
     });
     makeAction(tr("Load schedule\u2026"), QKeySequence(tr("Ctrl+Alt+O")), [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Load schedule"), QString(), tr("Schedule JSON (*.json)"));
+        const QString path =
+            QFileDialog::getOpenFileName(this, tr("Load schedule"), QString(), tr("Schedule JSON (*.json)"));
         if (!path.isEmpty()) loadSchedule(path);
     });
     makeAction(tr("Run on CPU"), QKeySequence(tr("Ctrl+Alt+R")), [this] { runOn(QStringLiteral("cpu")); });
     bar->addStretch(1);
-    auto* help = new QLabel(tr("Drag an action along its row, or select it (arrow keys) and press Shift+\u2190/\u2192 to swap it "
-                               "with a neighbour; Ctrl+Z / Ctrl+Shift+Z undo and redo. Every move is checked by the validator."),
-                            this);
+    auto* help = new QLabel(
+        tr("Drag an action along its row, or select it (arrow keys) and press Shift+\u2190/\u2192 to swap it "
+           "with a neighbour; Ctrl+Z / Ctrl+Shift+Z undo and redo. Every move is checked by the validator."),
+        this);
     help->setWordWrap(true);
 
     auto* scroll = new QScrollArea(this);
@@ -83,17 +89,18 @@ ScheduleEditor::ScheduleEditor(QWidget* parent)
     lay->addWidget(split, 1);
 
     // All stages' rows in view (up to a limit; then the area scrolls).
-    connect(m_model, &ScheduleEditModel::changed, scroll, [this, scroll] {
-        scroll->setMinimumHeight(std::min(m_view->sizeHint().height() + 4, 320));
-    });
+    connect(m_model, &ScheduleEditModel::changed, scroll,
+            [this, scroll] { scroll->setMinimumHeight(std::min(m_view->sizeHint().height() + 4, 320)); });
     connect(m_model, &ScheduleEditModel::changed, this, [this] {
         if (m_model->hasSchedule()) runOn(QStringLiteral("sim"));
     });
     // The selected action's block in the Gantt below says why it waits.
     connect(m_view, &ScheduleEditView::selectionChanged, this, &ScheduleEditor::focusSelectedBlock);
-    connect(m_model, &ScheduleEditModel::refused, this, [this](int, int, const QString& why) { showMessage(why, true); });
+    connect(m_model, &ScheduleEditModel::refused, this,
+            [this](int, int, const QString& why) { showMessage(why, true); });
     connect(m_controller, &RunController::finished, this, [this](quint64, const RunOwner& run) { onFinished(run); });
-    connect(m_controller, &RunController::failed, this, [this](quint64, const QString& why) { showMessage(why, true); });
+    connect(m_controller, &RunController::failed, this,
+            [this](quint64, const QString& why) { showMessage(why, true); });
     showMessage(tr("Start from the experiment's schedule or load a schedule file."), false);
 }
 
@@ -144,7 +151,8 @@ void ScheduleEditor::runOn(const QString& backend) {
     cfg.backend = backend.toStdString();
     if (backend == QStringLiteral("sim")) cfg.steps = 1;
     m_controller->start(cfg, m_model->lowered());
-    if (backend != QStringLiteral("sim")) showMessage(tr("Running the edited schedule on %1\u2026").arg(backend), false);
+    if (backend != QStringLiteral("sim"))
+        showMessage(tr("Running the edited schedule on %1\u2026").arg(backend), false);
 }
 
 void ScheduleEditor::onFinished(const RunOwner& run) {

@@ -66,7 +66,8 @@ StatsPanel::StatsPanel(QWidget* parent)
     m_table->horizontalHeader()->setMinimumSectionSize(8);
     m_normalFont = m_table->font();
     m_table->setSelectionBehavior(QAbstractItemView::SelectColumns);
-    connect(m_model, &QAbstractItemModel::modelReset, this, [this] { m_table->setRowHidden(RankStatsModel::Rank, true); });
+    connect(m_model, &QAbstractItemModel::modelReset, this,
+            [this] { m_table->setRowHidden(RankStatsModel::Rank, true); });
     m_table->setAlternatingRowColors(true);
     auto* lay = new QVBoxLayout(this);
     lay->addWidget(m_summary);
@@ -86,7 +87,8 @@ void StatsPanel::setRun(const RunRecord* run) {
     auto row = [&html](const QString& k, const QString& v) {
         html += QStringLiteral("<tr><td><b>%1</b>&nbsp;&nbsp;</td><td>%2</td></tr>").arg(k, v);
     };
-    row(tr("step time"), QStringLiteral("<span style='font-size:large'><b>%1</b></span>").arg(formatMs(st.step_time_us)));
+    row(tr("step time"),
+        QStringLiteral("<span style='font-size:large'><b>%1</b></span>").arg(formatMs(st.step_time_us)));
     row(tr("bubble"), tr("<b>%1 %</b> measured (idle / ranks \u00d7 step)").arg(100 * st.bubble_fraction, 0, 'f', 2));
     row(tr("formula"), bubbleFormulaText(st));
     row(tr("imbalance"), tr("%1 % (slowest stage's busy time over the mean)").arg(100 * st.imbalance, 0, 'f', 1));

@@ -47,8 +47,10 @@ bool StepBar::isPlaying() const { return m_timer->isActive(); }
 
 void StepBar::setPlaying(bool on) {
     if (on && m_slider->value() >= m_count) m_slider->setValue(0);  // replay from the start
-    if (on) m_timer->start();
-    else m_timer->stop();
+    if (on)
+        m_timer->start();
+    else
+        m_timer->stop();
     m_play->blockSignals(true);
     m_play->setChecked(on);
     m_play->blockSignals(false);

@@ -135,7 +135,8 @@ int TimelineChart::rankLabelStep() const { return m_rankTicker->step(); }
 void TimelineChart::updateRankLabelStep() {
     const QCPRange r = m_ganttRect->axis(QCPAxis::atLeft)->range();
     const double rowPx = m_ganttRect->height() / std::max(r.size(), 1e-9);
-    const int step = pipelab::ui::rankLabelStep(rowPx, QFontMetrics(m_ganttRect->axis(QCPAxis::atLeft)->tickLabelFont()).height() * 1.1);
+    const int step = pipelab::ui::rankLabelStep(
+        rowPx, QFontMetrics(m_ganttRect->axis(QCPAxis::atLeft)->tickLabelFont()).height() * 1.1);
     if (step == m_rankTicker->step()) return;
     m_rankTicker->setStep(step);
     m_ganttRect->update(QCPLayoutElement::upPreparation);  // regenerate the ticks for this draw
@@ -167,8 +168,10 @@ void TimelineChart::setTimeline(const Timeline& tl) {
     rebuildRowLabels();
     rebuildMemory();
     // A shared zoom's extent is set by its owner, who knows every chart that shares it.
-    if (m_zoom == m_ownZoom) m_zoom->setExtent(m_gantt->endMs(), std::max(m_gantt->rowCount(), 1));  // replots
-    else refresh();
+    if (m_zoom == m_ownZoom)
+        m_zoom->setExtent(m_gantt->endMs(), std::max(m_gantt->rowCount(), 1));  // replots
+    else
+        refresh();
 }
 
 void TimelineChart::rebuildRowLabels() {
@@ -178,9 +181,11 @@ void TimelineChart::rebuildRowLabels() {
     for (int r = 0; r < rows; ++r) {
         const auto& dev = m_timeline.meta.devices;
         // An opened trace may name no device: the backend says more than "stage 0 · ".
-        QString device = r < static_cast<int>(dev.size()) ? QString::fromStdString(dev[static_cast<std::size_t>(r)]) : QString();
+        QString device =
+            r < static_cast<int>(dev.size()) ? QString::fromStdString(dev[static_cast<std::size_t>(r)]) : QString();
         if (device.isEmpty()) device = QString::fromStdString(m_timeline.meta.backend);
-        labels << (device.isEmpty() ? QStringLiteral("stage %1").arg(r) : QStringLiteral("stage %1 \u00b7 %2").arg(r).arg(device));
+        labels << (device.isEmpty() ? QStringLiteral("stage %1").arg(r)
+                                    : QStringLiteral("stage %1 \u00b7 %2").arg(r).arg(device));
     }
     m_rankTicker->setLabels(labels);
 
@@ -201,18 +206,23 @@ void TimelineChart::rebuildRowLabels() {
     };
     const ActionKind compute[] = {ActionKind::F, ActionKind::B, ActionKind::I, ActionKind::W, ActionKind::R};
     for (ActionKind k : compute)
-        if (present[static_cast<int>(k)]) addEntry(QString(QChar(to_string(k)[0])) + QStringLiteral("  ") + kindName(k), kindColor(k));
+        if (present[static_cast<int>(k)])
+            addEntry(QString(QChar(to_string(k)[0])) + QStringLiteral("  ") + kindName(k), kindColor(k));
     if (present[static_cast<int>(ActionKind::SEND_F)] || present[static_cast<int>(ActionKind::RECV_F)])
         addEntry(QStringLiteral("send/recv activation"), kindColor(ActionKind::SEND_F));
     if (present[static_cast<int>(ActionKind::SEND_B)] || present[static_cast<int>(ActionKind::RECV_B)])
         addEntry(QStringLiteral("send/recv gradient"), kindColor(ActionKind::SEND_B));
     // One entry per shade the plottable uses (chunkShade), so each chunk can be read off.
     for (int virt = 1; virt < m_timeline.meta.chunks; ++virt) {
-        const QString nth = virt == 1 ? QStringLiteral("2nd") : virt == 2 ? QStringLiteral("3rd") : QStringLiteral("%1th").arg(virt + 1);
-        addEntry((virt == 1 ? QStringLiteral("darker: ") : QStringLiteral("darker still: ")) + nth + QStringLiteral(" chunk of a rank"),
+        const QString nth = virt == 1   ? QStringLiteral("2nd")
+                            : virt == 2 ? QStringLiteral("3rd")
+                                        : QStringLiteral("%1th").arg(virt + 1);
+        addEntry((virt == 1 ? QStringLiteral("darker: ") : QStringLiteral("darker still: ")) + nth +
+                     QStringLiteral(" chunk of a rank"),
                  chunkShade(kindColor(ActionKind::F), virt));
     }
-    addEntry(QStringLiteral("idle (bubble)"), QBrush(idleColor(isDark(palette().color(QPalette::Base))), Qt::BDiagPattern));
+    addEntry(QStringLiteral("idle (bubble)"),
+             QBrush(idleColor(isDark(palette().color(QPalette::Base))), Qt::BDiagPattern));
     plottable(plottableCount() - 1)->setProperty("idleEntry", true);
 }
 
@@ -229,12 +239,12 @@ void TimelineChart::rebuildMemory() {
     double maxMiB = 0;
     auto value = [this](const MemorySample& s) -> double {
         switch (m_memoryMode) {
-            case MemoryMode::Total: return static_cast<double>(s.total());
-            case MemoryMode::Activations: return static_cast<double>(s.activations);
-            case MemoryMode::Params: return static_cast<double>(s.params);
-            case MemoryMode::Grads: return static_cast<double>(s.grads);
-            case MemoryMode::Optimizer: return static_cast<double>(s.optimizer);
-            case MemoryMode::NUM_MODES: break;
+        case MemoryMode::Total: return static_cast<double>(s.total());
+        case MemoryMode::Activations: return static_cast<double>(s.activations);
+        case MemoryMode::Params: return static_cast<double>(s.params);
+        case MemoryMode::Grads: return static_cast<double>(s.grads);
+        case MemoryMode::Optimizer: return static_cast<double>(s.optimizer);
+        case MemoryMode::NUM_MODES: break;
         }
         return 0.0;
     };
@@ -359,7 +369,8 @@ void TimelineChart::wheelEvent(QWheelEvent* event) {
     // Ctrl+wheel zooms the ranks about the row under the cursor, Shift+wheel scrolls
     // them; a plain wheel zooms time (QCustomPlot, horizontal only).
     const Qt::KeyboardModifiers mods = event->modifiers();
-    if (!(mods & (Qt::ControlModifier | Qt::ShiftModifier)) || !m_ganttRect->rect().contains(event->position().toPoint()))
+    if (!(mods & (Qt::ControlModifier | Qt::ShiftModifier)) ||
+        !m_ganttRect->rect().contains(event->position().toPoint()))
         return QCustomPlot::wheelEvent(event);
     const double notches = event->angleDelta().y() / 120.0;
     const QCPRange r = rankRange();
@@ -399,9 +410,11 @@ QString TimelineChart::toolTipAt(const QPoint& pos) const {
         if (i < 0) return {};
         const TimelineEvent& e = m_timeline.events[static_cast<std::size_t>(i)];
         return QStringLiteral("<b>%1</b> %2<br>stage %3, chunk %4, microbatch %5<br>start %6, duration %7")
-            .arg(QString::fromStdString(to_string(Action{e.kind, e.chunk, e.microbatch})), kindName(e.kind))
-            .arg(e.rank).arg(e.chunk).arg(e.microbatch)
-            .arg(formatMs(e.start_us), formatMs(e.duration_us())) +
+                   .arg(QString::fromStdString(to_string(Action{e.kind, e.chunk, e.microbatch})), kindName(e.kind))
+                   .arg(e.rank)
+                   .arg(e.chunk)
+                   .arg(e.microbatch)
+                   .arg(formatMs(e.start_us), formatMs(e.duration_us())) +
                QStringLiteral("<br><i>%1</i>").arg(m_waits->explain(i).toHtmlEscaped());
     }
     if (m_memRect->rect().contains(pos)) {
@@ -412,9 +425,10 @@ QString TimelineChart::toolTipAt(const QPoint& pos) const {
         QString text = QStringLiteral("<b>t = %1</b>").arg(formatMs(tUs));
         for (const auto& [rank, s] : at)
             text += QStringLiteral("<br>stage %1: %2 (params %3, grads %4, optimizer %5, activations %6)")
-                        .arg(rank).arg(formatMiB(static_cast<double>(s->total())), formatMiB(static_cast<double>(s->params)),
-                                       formatMiB(static_cast<double>(s->grads)), formatMiB(static_cast<double>(s->optimizer)),
-                                       formatMiB(static_cast<double>(s->activations)));
+                        .arg(rank)
+                        .arg(formatMiB(static_cast<double>(s->total())), formatMiB(static_cast<double>(s->params)),
+                             formatMiB(static_cast<double>(s->grads)), formatMiB(static_cast<double>(s->optimizer)),
+                             formatMiB(static_cast<double>(s->activations)));
         return text;
     }
     return {};
@@ -424,8 +438,10 @@ void TimelineChart::mouseMoveEvent(QMouseEvent* event) {
     QCustomPlot::mouseMoveEvent(event);
     if (event->buttons() != Qt::NoButton) return;
     const QString tip = toolTipAt(event->position().toPoint());
-    if (tip.isEmpty()) QToolTip::hideText();
-    else QToolTip::showText(event->globalPosition().toPoint(), tip, this);
+    if (tip.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), tip, this);
 }
 
 void TimelineChart::mouseDoubleClickEvent(QMouseEvent* event) {

@@ -97,10 +97,10 @@ private:
     QCPLegend* m_memLegend = nullptr;
     QCPTextElement* m_title = nullptr;
     QCPItemStraightLine* m_cursor = nullptr;
-    QCPItemRect* m_memMask = nullptr;  // step-through: veils memory after the cursor
+    QCPItemRect* m_memMask = nullptr;    // step-through: veils memory after the cursor
     RankTicker* m_rankTicker = nullptr;  // owned by the rank axis
     ZoomState* m_ownZoom = nullptr;
-    ZoomState* m_zoom = nullptr;         // m_ownZoom or a shared one
+    ZoomState* m_zoom = nullptr;  // m_ownZoom or a shared one
     bool m_syncing = false;
     double m_memTop = 0;  // MiB, <= 0 = automatic
     double m_memMax = 0;  // MiB, largest value drawn

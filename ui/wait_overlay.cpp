@@ -16,8 +16,8 @@ namespace pipelab::ui {
 namespace {
 constexpr double kRowHalf = 0.4;  // as the Gantt's blocks
 const QColor kFocusColor(20, 20, 20);
-const QColor kDepColor(230, 120, 0);      // orange: what the block waited for
-const QColor kCriticalColor(200, 0, 160); // magenta: reads beside every kind colour
+const QColor kDepColor(230, 120, 0);       // orange: what the block waited for
+const QColor kCriticalColor(200, 0, 160);  // magenta: reads beside every kind colour
 const QColor kMovedColor(0, 150, 220);
 
 QString idleText(IdleCause c, bool shortForm) {
@@ -64,8 +64,9 @@ void WaitOverlay::setTimeline(const Timeline& tl) {
         m_perRank[r].push_back(static_cast<int>(i));
     }
     for (auto& row : m_perRank)
-        std::stable_sort(row.begin(), row.end(),
-                         [&](int a, int b) { return tl.events[static_cast<std::size_t>(a)].start_us < tl.events[static_cast<std::size_t>(b)].start_us; });
+        std::stable_sort(row.begin(), row.end(), [&](int a, int b) {
+            return tl.events[static_cast<std::size_t>(a)].start_us < tl.events[static_cast<std::size_t>(b)].start_us;
+        });
     setMovedActions(m_movedActions);
 }
 
@@ -119,7 +120,9 @@ void WaitOverlay::setCriticalPathShown(bool on) {
     redraw();
 }
 
-std::vector<int> WaitOverlay::criticalMarked() const { return m_showCritical ? m_w.critical.events : std::vector<int>{}; }
+std::vector<int> WaitOverlay::criticalMarked() const {
+    return m_showCritical ? m_w.critical.events : std::vector<int>{};
+}
 
 void WaitOverlay::setIdleLabelsShown(bool on) {
     if (on == m_showIdle) return;
@@ -205,7 +208,8 @@ void WaitOverlay::draw(QCPPainter* p) {
             if (widths[c][sf] + 8 > x1 - x0) continue;  // too narrow to read
             const QString& label = labels[c][sf];
             const double cy = ya->coordToPixel(s.rank - kRowHalf * 0.35);  // upper part: comm lane is below
-            const QRectF box((x0 + x1) / 2 - widths[c][sf] / 2 - 3, cy - fm.height() / 2, widths[c][sf] + 6, fm.height());
+            const QRectF box((x0 + x1) / 2 - widths[c][sf] / 2 - 3, cy - fm.height() / 2, widths[c][sf] + 6,
+                             fm.height());
             QColor bg = m_chart->palette().color(QPalette::Base);
             bg.setAlpha(200);
             p->setPen(Qt::NoPen);
@@ -229,7 +233,8 @@ void WaitOverlay::draw(QCPPainter* p) {
             p->setPen(pen);
             p->setBrush(Qt::NoBrush);
             p->drawRect(r);
-            if (lastEvent >= 0 && m_tl->events[static_cast<std::size_t>(lastEvent)].rank != m_tl->events[static_cast<std::size_t>(e)].rank) {
+            if (lastEvent >= 0 && m_tl->events[static_cast<std::size_t>(lastEvent)].rank !=
+                                      m_tl->events[static_cast<std::size_t>(e)].rank) {
                 QPen link(kCriticalColor, 1.5, Qt::DashLine);
                 drawArrow(p, last, QPointF(r.left(), r.center().y()), link);
             }
@@ -260,7 +265,8 @@ void WaitOverlay::draw(QCPPainter* p) {
             // A receive is posted early and waits: the message arrives at its end.
             const auto& target = m_tl->events[static_cast<std::size_t>(a.to)];
             const bool intoRecv = target.kind == ActionKind::RECV_F || target.kind == ActionKind::RECV_B;
-            drawArrow(p, QPointF(from.right(), from.center().y()), QPointF(intoRecv ? to.right() : to.left(), to.center().y()), pen);
+            drawArrow(p, QPointF(from.right(), from.center().y()),
+                      QPointF(intoRecv ? to.right() : to.left(), to.center().y()), pen);
         }
         const QRectF focus = blockRect(m_focus).adjusted(-1, -1, 1, 1);
         p->setPen(QPen(dark ? QColor(245, 245, 245) : kFocusColor, 2.5));
@@ -309,25 +315,34 @@ bool WaitOverlay::handleKey(int key) {
     int next = -1;
     if (m_focus < 0) {
         for (const auto& row : m_perRank)
-            if (!row.empty()) { next = row.front(); break; }
+            if (!row.empty()) {
+                next = row.front();
+                break;
+            }
     } else {
         const TimelineEvent& e = m_tl->events[static_cast<std::size_t>(m_focus)];
         if (e.rank < 0 || e.rank >= static_cast<int>(m_perRank.size())) return false;
         const auto& row = m_perRank[static_cast<std::size_t>(e.rank)];
         const auto it = std::find(row.begin(), row.end(), m_focus);
         const auto pos = it - row.begin();
-        if (key == Qt::Key_Left) next = pos > 0 ? row[static_cast<std::size_t>(pos - 1)] : m_focus;
-        else if (key == Qt::Key_Right) next = pos + 1 < static_cast<long>(row.size()) ? row[static_cast<std::size_t>(pos + 1)] : m_focus;
+        if (key == Qt::Key_Left)
+            next = pos > 0 ? row[static_cast<std::size_t>(pos - 1)] : m_focus;
+        else if (key == Qt::Key_Right)
+            next = pos + 1 < static_cast<long>(row.size()) ? row[static_cast<std::size_t>(pos + 1)] : m_focus;
         else {
             const int r = e.rank + (key == Qt::Key_Down ? 1 : -1);  // rank 0 is on top
-            if (r < 0 || r >= static_cast<int>(m_perRank.size()) || m_perRank[static_cast<std::size_t>(r)].empty()) return true;
+            if (r < 0 || r >= static_cast<int>(m_perRank.size()) || m_perRank[static_cast<std::size_t>(r)].empty())
+                return true;
             // The block on that rank nearest in time.
             const double t = (e.start_us + e.end_us) / 2;
             double best = 1e300;
             for (int i : m_perRank[static_cast<std::size_t>(r)]) {
                 const TimelineEvent& o = m_tl->events[static_cast<std::size_t>(i)];
                 const double d = std::abs((o.start_us + o.end_us) / 2 - t);
-                if (d < best) { best = d; next = i; }
+                if (d < best) {
+                    best = d;
+                    next = i;
+                }
             }
         }
     }
@@ -346,9 +361,7 @@ bool WaitOverlay::eventFilter(QObject* watched, QEvent* event) {
         setFocusEvent(m_chart->ganttRect()->rect().contains(pos) ? m_chart->gantt()->eventAt(pos) : -1, false);
         break;
     }
-    case QEvent::MouseButtonPress:
-        m_pressPos = static_cast<QMouseEvent*>(event)->position().toPoint();
-        break;
+    case QEvent::MouseButtonPress: m_pressPos = static_cast<QMouseEvent*>(event)->position().toPoint(); break;
     case QEvent::MouseButtonRelease: {
         auto* me = static_cast<QMouseEvent*>(event);
         const QPoint pos = me->position().toPoint();
@@ -365,8 +378,7 @@ bool WaitOverlay::eventFilter(QObject* watched, QEvent* event) {
         if (ke->key() == Qt::Key_Escape && m_focus >= 0) ke->accept();
         break;
     }
-    case QEvent::KeyPress:
-        return handleKey(static_cast<QKeyEvent*>(event)->key());
+    case QEvent::KeyPress: return handleKey(static_cast<QKeyEvent*>(event)->key());
     default: break;
     }
     return false;

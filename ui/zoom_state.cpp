@@ -13,8 +13,8 @@ namespace pipelab::ui {
 namespace {
 constexpr qint64 kGestureMergeMs = 700;  // wheel notches and drag moves closer than this merge
 constexpr int kMaxUndo = 100;
-constexpr double kZoomStep = 0.7;   // one key press shows 70 % of the span
-constexpr double kPanStep = 0.25;   // one key press moves a quarter of the span
+constexpr double kZoomStep = 0.7;  // one key press shows 70 % of the span
+constexpr double kPanStep = 0.25;  // one key press moves a quarter of the span
 
 QAction* makeAction(QObject* parent, const QString& text, const QList<QKeySequence>& keys, const QString& tip) {
     auto* a = new QAction(text, parent);
@@ -31,14 +31,17 @@ ZoomState::ZoomState(QObject* parent)
       m_zoomOut(makeAction(this, tr("Zoom &out (time)"), {QKeySequence(tr("Ctrl+-"))}, tr("Show more time"))),
       m_panLeft(makeAction(this, tr("Pan &left"), {QKeySequence(tr("Shift+Left"))}, tr("Earlier in the step"))),
       m_panRight(makeAction(this, tr("Pan &right"), {QKeySequence(tr("Shift+Right"))}, tr("Later in the step"))),
-      m_rankIn(makeAction(this, tr("Zoom in (&ranks)"), {QKeySequence(tr("Ctrl+Shift+=")), QKeySequence(tr("Ctrl+Shift++"))},
+      m_rankIn(makeAction(this, tr("Zoom in (&ranks)"),
+                          {QKeySequence(tr("Ctrl+Shift+=")), QKeySequence(tr("Ctrl+Shift++"))},
                           tr("Fewer ranks, taller rows"))),
-      m_rankOut(makeAction(this, tr("Zoom out (r&anks)"), {QKeySequence(tr("Ctrl+Shift+-")), QKeySequence(tr("Ctrl+Shift+_"))},
+      m_rankOut(makeAction(this, tr("Zoom out (r&anks)"),
+                           {QKeySequence(tr("Ctrl+Shift+-")), QKeySequence(tr("Ctrl+Shift+_"))},
                            tr("More ranks, shorter rows"))),
       m_rankUp(makeAction(this, tr("Scroll ranks &up"), {QKeySequence(tr("Shift+Up"))}, tr("Lower ranks"))),
       m_rankDown(makeAction(this, tr("Scroll ranks &down"), {QKeySequence(tr("Shift+Down"))}, tr("Higher ranks"))),
       m_fit(makeAction(this, tr("&Fit to view"), {QKeySequence(tr("Ctrl+0"))}, tr("The whole step and every rank"))),
-      m_undo(makeAction(this, tr("&Back to previous zoom"), {QKeySequence(tr("Alt+Left")), QKeySequence(tr("Ctrl+Backspace"))},
+      m_undo(makeAction(this, tr("&Back to previous zoom"),
+                        {QKeySequence(tr("Alt+Left")), QKeySequence(tr("Ctrl+Backspace"))},
                         tr("Undo the last zoom or pan"))) {
     connect(m_zoomIn, &QAction::triggered, this, [this] { zoomTime(kZoomStep); });
     connect(m_zoomOut, &QAction::triggered, this, [this] { zoomTime(1 / kZoomStep); });
@@ -86,8 +89,10 @@ void ZoomState::change(ZoomRange next, bool gesture) {
         if (m_stack.size() > kMaxUndo) m_stack.removeFirst();
         if (!had) emit canUndoChanged(true);
     }
-    if (gesture) m_lastGesture.start();
-    else m_lastGesture.invalidate();
+    if (gesture)
+        m_lastGesture.start();
+    else
+        m_lastGesture.invalidate();
     m_range = next;
     emit rangeChanged(m_range);
 }

@@ -66,7 +66,7 @@ private:
     ZoomRange clamped(ZoomRange r) const;
 
     ZoomRange m_range;
-    QVector<ZoomRange> m_stack;  // views before each undo step
+    QVector<ZoomRange> m_stack;   // views before each undo step
     QElapsedTimer m_lastGesture;  // invalid when the last change was not a gesture
     double m_endMs = 0;
     int m_rows = 1;

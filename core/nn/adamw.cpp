@@ -6,8 +6,7 @@
 
 namespace pipelab::nn {
 
-void adamw_step(float* params, const float* grads, float* m, float* v, std::int64_t N,
-                const AdamWConfig& cfg, int t) {
+void adamw_step(float* params, const float* grads, float* m, float* v, std::int64_t N, const AdamWConfig& cfg, int t) {
     assert(t >= 1);
     const float bc1 = 1.0f - std::pow(cfg.beta1, static_cast<float>(t));
     const float bc2 = 1.0f - std::pow(cfg.beta2, static_cast<float>(t));

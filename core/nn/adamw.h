@@ -18,6 +18,6 @@ void adamw_step(float* params,       // (N) updated
                 float* m,            // (N) first moment, updated
                 float* v,            // (N) second moment, updated
                 std::int64_t N, const AdamWConfig& cfg,
-                int t);              // step number, >= 1
+                int t);  // step number, >= 1
 
 }  // namespace pipelab::nn

@@ -28,8 +28,8 @@ CpuTrainer::CpuTrainer(const RunConfig& cfg, const Plan& plan)
         std::vector<int> chunks;
         for (int c = 0; c < s.n_chunks(); ++c)
             if (s.rank_of(c) == r) chunks.push_back(c);
-        m_stages.push_back(std::make_unique<CpuStage>(cfg.model, plan.partition, chunks, cfg.seed, m_data,
-                                                      cfg.seed, s.n_microbatches, adam));
+        m_stages.push_back(std::make_unique<CpuStage>(cfg.model, plan.partition, chunks, cfg.seed, m_data, cfg.seed,
+                                                      s.n_microbatches, adam));
         raw.push_back(m_stages.back().get());
     }
     ExecutorOptions opts;
@@ -53,7 +53,8 @@ StepOutcome CpuTrainer::step(int step, const std::atomic<bool>* cancel) {
 
 RunResult run_cpu_backend(const RunConfig& cfg, const Plan& plan, RunControl& control) {
     CpuTrainer trainer(cfg, plan);
-    return run_training_steps(cfg.steps, control, [&](int s, const std::atomic<bool>* cancel) { return trainer.step(s, cancel); });
+    return run_training_steps(cfg.steps, control,
+                              [&](int s, const std::atomic<bool>* cancel) { return trainer.step(s, cancel); });
 }
 
 void register_cpu_backend() {

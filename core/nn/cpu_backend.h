@@ -43,4 +43,4 @@ void register_cpu_backend();
 namespace pipelab {
 using nn::register_cpu_backend;
 using nn::run_cpu_backend;
-}
+}  // namespace pipelab

@@ -6,9 +6,8 @@
 
 namespace pipelab::nn {
 
-CpuStage::CpuStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks,
-                   std::uint64_t seed, const TokenData& data, std::uint64_t data_seed, int n_microbatches,
-                   AdamWConfig adam)
+CpuStage::CpuStage(const ModelConfig& cfg, const Partition& part, std::vector<int> chunks, std::uint64_t seed,
+                   const TokenData& data, std::uint64_t data_seed, int n_microbatches, AdamWConfig adam)
     : m_cfg(cfg), m_data(data), m_data_seed(data_seed), m_microbatches(n_microbatches), m_adam(adam),
       m_chunk_ids(std::move(chunks)) {
     const std::vector<GptLayer> all = GptLayer::build(cfg);
@@ -29,8 +28,7 @@ CpuStage::CpuStage(const ModelConfig& cfg, const Partition& part, std::vector<in
     m_grads.assign(n, 0.0f);
     m_m.assign(n, 0.0f);
     m_v.assign(n, 0.0f);
-    for (std::size_t i = 0; i < m_layers.size(); ++i)
-        m_layers[i].init_params(m_params.data() + m_param_off[i], seed);
+    for (std::size_t i = 0; i < m_layers.size(); ++i) m_layers[i].init_params(m_params.data() + m_param_off[i], seed);
     const auto btc = static_cast<std::size_t>(cfg.microbatch_size) * cfg.seq_len * cfg.d_model;
     const auto bt = static_cast<std::size_t>(cfg.microbatch_size) * cfg.seq_len;
     m_ping.assign(btc, 0.0f);
@@ -89,8 +87,7 @@ double CpuStage::run_forward(int c, int mb, const float* input, std::byte* saved
     const bool has_embed = ch.first == 0;
     const bool has_head = ch.end == m_cfg.layers + 2;
     if (has_embed || has_head)
-        m_data.batch(m_data_seed, m_step, mb, m_cfg.microbatch_size, m_cfg.seq_len, m_tokens.data(),
-                     m_targets.data());
+        m_data.batch(m_data_seed, m_step, mb, m_cfg.microbatch_size, m_cfg.seq_len, m_tokens.data(), m_targets.data());
     std::byte* acts = saved;
     const float* x = input;
     double loss = 0;
@@ -107,8 +104,7 @@ double CpuStage::run_forward(int c, int mb, const float* input, std::byte* saved
 }
 
 // Layers in reverse; gradients between layers ping-pong, the first layer writes dinput.
-void CpuStage::backward_input(int c, int, const float* dout, std::byte* saved, std::byte* pending,
-                              float* dinput) {
+void CpuStage::backward_input(int c, int, const float* dout, std::byte* saved, std::byte* pending, float* dinput) {
     const Chunk& ch = chunk_of(c);
     const std::byte* acts = saved;
     std::byte* pend = pending;
@@ -117,8 +113,8 @@ void CpuStage::backward_input(int c, int, const float* dout, std::byte* saved, s
         const std::size_t i = slot(l);
         const std::size_t k = static_cast<std::size_t>(l - ch.first);
         float* dx = l == ch.first ? dinput : (g == m_ping.data() ? m_pong.data() : m_ping.data());
-        m_layers[i].backward_input(m_params.data() + m_param_off[i], g, acts + ch.act_off[k],
-                                   pend + ch.pend_off[k], m_scratch.data(), dx);
+        m_layers[i].backward_input(m_params.data() + m_param_off[i], g, acts + ch.act_off[k], pend + ch.pend_off[k],
+                                   m_scratch.data(), dx);
         g = dx;
     }
 }

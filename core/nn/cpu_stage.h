@@ -62,8 +62,8 @@ private:
     const AdamWConfig m_adam;
     std::vector<int> m_chunk_ids;
     std::vector<Chunk> m_chunks;
-    std::vector<GptLayer> m_layers;           // this rank's layers, in model order
-    std::vector<std::int64_t> m_param_off;    // float offset of each layer in the flat arrays
+    std::vector<GptLayer> m_layers;         // this rank's layers, in model order
+    std::vector<std::int64_t> m_param_off;  // float offset of each layer in the flat arrays
     std::int64_t m_n_params = 0;
     std::vector<float> m_params, m_grads, m_m, m_v;
     // Workspace reused by every action: two (B, T, C) ping-pong buffers, tokens/targets,

@@ -40,9 +40,7 @@ std::int64_t GptLayer::activation_bytes() const { return layer_bytes(kind_, Buff
 std::int64_t GptLayer::pending_bytes() const { return layer_bytes(kind_, Buffer::Pending, d_); }
 std::int64_t GptLayer::scratch_bytes() const { return layer_bytes(kind_, Buffer::Scratch, d_); }
 
-std::vector<TensorView> GptLayer::params(float* base) const {
-    return layer_views(kind_, Buffer::Params, d_, base);
-}
+std::vector<TensorView> GptLayer::params(float* base) const { return layer_views(kind_, Buffer::Params, d_, base); }
 std::vector<TensorView> GptLayer::activations(std::byte* base) const {
     return layer_views(kind_, Buffer::Acts, d_, base);
 }
@@ -60,8 +58,7 @@ namespace {
 
 // Pre-LN block: res2 = x + attproj(attention(qkv(ln1(x)))),
 //               out  = res2 + fcproj(gelu(fc(ln2(res2)))).
-void block_forward(const GptDims& d, const float* params, const float* x, float* out,
-                   std::byte* acts) {
+void block_forward(const GptDims& d, const float* params, const float* x, float* out, std::byte* acts) {
     const int B = d.B, T = d.T, C = d.C, F = d.F, NH = d.NH;
     const i64 BTC = i64{B} * T * C;
     const auto w = carved<BlockParams>(d, params);
@@ -81,9 +78,8 @@ void block_forward(const GptDims& d, const float* params, const float* x, float*
 
 // I: every matmul/LayerNorm backward split, input half only; the douts that the weight
 // halves need stay in `pending` (BlockPending), the rest in `scratch`.
-void block_backward_input(const GptDims& d, const float* params, const float* dout,
-                          const std::byte* acts, std::byte* pending, std::byte* scratch,
-                          float* dinp) {
+void block_backward_input(const GptDims& d, const float* params, const float* dout, const std::byte* acts,
+                          std::byte* pending, std::byte* scratch, float* dinp) {
     const int B = d.B, T = d.T, C = d.C, F = d.F, NH = d.NH;
     const i64 BTC = i64{B} * T * C;
     const auto w = carved<BlockParams>(d, params);
@@ -106,8 +102,7 @@ void block_backward_input(const GptDims& d, const float* params, const float* do
 }
 
 // W: the weight halves, from the saved inputs of each op (acts) and its dout (pending).
-void block_backward_weight(const GptDims& d, float* grads, const std::byte* acts,
-                           const std::byte* pending) {
+void block_backward_weight(const GptDims& d, float* grads, const std::byte* acts, const std::byte* pending) {
     const int B = d.B, T = d.T, C = d.C, F = d.F;
     const auto g = carved<BlockParams>(d, grads);
     const auto a = carved<BlockActs>(d, acts);
@@ -121,8 +116,8 @@ void block_backward_weight(const GptDims& d, float* grads, const std::byte* acts
 }
 
 // B in one go with the fused llm.c ops (matmul_backward, layernorm_backward).
-void block_backward(const GptDims& d, const float* params, float* grads, const float* dout,
-                    const std::byte* acts, std::byte* pending, std::byte* scratch, float* dinp) {
+void block_backward(const GptDims& d, const float* params, float* grads, const float* dout, const std::byte* acts,
+                    std::byte* pending, std::byte* scratch, float* dinp) {
     const int B = d.B, T = d.T, C = d.C, F = d.F, NH = d.NH;
     const i64 BTC = i64{B} * T * C;
     const auto w = carved<BlockParams>(d, params);
@@ -136,20 +131,17 @@ void block_backward(const GptDims& d, const float* params, float* grads, const f
     matmul_backward(s.dfch_gelu, g.fcprojw, g.fcprojb, p.dout, a.fch_gelu, w.fcprojw, B, T, F, C);
     gelu_backward(p.dfch, a.fch, s.dfch_gelu, i64{B} * T * F);
     matmul_backward(p.dln2, g.fcw, g.fcb, p.dfch, a.ln2, w.fcw, B, T, C, F);
-    layernorm_backward(p.dres2, g.ln2w, g.ln2b, p.dln2, a.res2, w.ln2w, a.ln2_mean, a.ln2_rstd,
-                       B, T, C);
+    layernorm_backward(p.dres2, g.ln2w, g.ln2b, p.dln2, a.res2, w.ln2w, a.ln2_mean, a.ln2_rstd, B, T, C);
     std::memcpy(dinp, p.dres2, static_cast<std::size_t>(BTC) * sizeof(float));
     matmul_backward(s.datty, g.attprojw, g.attprojb, p.dres2, a.atty, w.attprojw, B, T, C, C);
     attention_backward(p.dqkv, s.datt, s.datty, a.qkv, a.att, B, T, C, NH);
     matmul_backward(p.dln1, g.qkvw, g.qkvb, p.dqkv, a.ln1, w.qkvw, B, T, C, 3 * C);
-    layernorm_backward(dinp, g.ln1w, g.ln1b, p.dln1, a.inp, w.ln1w, a.ln1_mean, a.ln1_rstd, B,
-                       T, C);
+    layernorm_backward(dinp, g.ln1w, g.ln1b, p.dln1, a.inp, w.ln1w, a.ln1_mean, a.ln1_rstd, B, T, C);
 }
 
 }  // namespace
 
-float GptLayer::forward(const float* params, const LayerInput& in, float* out,
-                        std::byte* acts) const {
+float GptLayer::forward(const float* params, const LayerInput& in, float* out, std::byte* acts) const {
     const i64 BT = i64{d_.B} * d_.T;
     const auto bytes = static_cast<std::size_t>(BT) * 4;
     switch (kind_) {
@@ -177,8 +169,8 @@ float GptLayer::forward(const float* params, const LayerInput& in, float* out,
     return 0.0f;
 }
 
-void GptLayer::backward_input(const float* params, const float* dout, const std::byte* acts,
-                              std::byte* pending, std::byte* scratch, float* dinp) const {
+void GptLayer::backward_input(const float* params, const float* dout, const std::byte* acts, std::byte* pending,
+                              std::byte* scratch, float* dinp) const {
     const i64 BT = i64{d_.B} * d_.T, BTC = BT * d_.C;
     switch (kind_) {
     case LayerKind::Embedding: {  // token ids have no gradient: only park dout for W
@@ -186,9 +178,7 @@ void GptLayer::backward_input(const float* params, const float* dout, const std:
         std::memcpy(p.dout, dout, static_cast<std::size_t>(BTC) * sizeof(float));
         return;
     }
-    case LayerKind::Block:
-        block_backward_input(d_, params, dout, acts, pending, scratch, dinp);
-        return;
+    case LayerKind::Block: block_backward_input(d_, params, dout, acts, pending, scratch, dinp); return;
     case LayerKind::Head: {
         const auto w = carved<HeadParams>(d_, params);
         const auto a = carved<HeadActs>(d_, acts);
@@ -199,15 +189,13 @@ void GptLayer::backward_input(const float* params, const float* dout, const std:
         const float dloss = 1.0f / static_cast<float>(BT);  // mean over B*T
         crossentropy_softmax_backward(p.dlogits, a.probs, a.targets, dloss, d_.B, d_.T, d_.V);
         matmul_backward_input(p.dlnf, p.dlogits, w.wlm, d_.B, d_.T, d_.C, d_.V);
-        layernorm_backward_input(dinp, p.dlnf, a.inp, w.lnfw, a.lnf_mean, a.lnf_rstd, d_.B,
-                                 d_.T, d_.C);
+        layernorm_backward_input(dinp, p.dlnf, a.inp, w.lnfw, a.lnf_mean, a.lnf_rstd, d_.B, d_.T, d_.C);
         return;
     }
     }
 }
 
-void GptLayer::backward_weight(float* grads, const std::byte* acts,
-                               const std::byte* pending) const {
+void GptLayer::backward_weight(float* grads, const std::byte* acts, const std::byte* pending) const {
     switch (kind_) {
     case LayerKind::Embedding: {
         const auto g = carved<EmbedParams>(d_, grads);
@@ -222,16 +210,14 @@ void GptLayer::backward_weight(float* grads, const std::byte* acts,
         const auto a = carved<HeadActs>(d_, acts);
         const auto p = carved<HeadPending>(d_, pending);
         matmul_backward_weight(g.wlm, nullptr, p.dlogits, a.lnf, d_.B, d_.T, d_.C, d_.V);
-        layernorm_backward_weight(g.lnfw, g.lnfb, p.dlnf, a.inp, a.lnf_mean, a.lnf_rstd, d_.B,
-                                  d_.T, d_.C);
+        layernorm_backward_weight(g.lnfw, g.lnfb, p.dlnf, a.inp, a.lnf_mean, a.lnf_rstd, d_.B, d_.T, d_.C);
         return;
     }
     }
 }
 
-void GptLayer::backward(const float* params, float* grads, const float* dout,
-                        const std::byte* acts, std::byte* pending, std::byte* scratch,
-                        float* dinp) const {
+void GptLayer::backward(const float* params, float* grads, const float* dout, const std::byte* acts, std::byte* pending,
+                        std::byte* scratch, float* dinp) const {
     const i64 BT = i64{d_.B} * d_.T, BTC = BT * d_.C;
     switch (kind_) {
     case LayerKind::Embedding: {
@@ -240,9 +226,7 @@ void GptLayer::backward(const float* params, float* grads, const float* dout,
         encoder_backward(g.wte, g.wpe, dout, a.tokens, d_.B, d_.T, d_.C);
         return;
     }
-    case LayerKind::Block:
-        block_backward(d_, params, grads, dout, acts, pending, scratch, dinp);
-        return;
+    case LayerKind::Block: block_backward(d_, params, grads, dout, acts, pending, scratch, dinp); return;
     case LayerKind::Head: {
         const auto w = carved<HeadParams>(d_, params);
         const auto g = carved<HeadParams>(d_, grads);
@@ -254,8 +238,7 @@ void GptLayer::backward(const float* params, float* grads, const float* dout,
         const float dloss = 1.0f / static_cast<float>(BT);
         crossentropy_softmax_backward(p.dlogits, a.probs, a.targets, dloss, d_.B, d_.T, d_.V);
         matmul_backward(p.dlnf, g.wlm, nullptr, p.dlogits, a.lnf, w.wlm, d_.B, d_.T, d_.C, d_.V);
-        layernorm_backward(dinp, g.lnfw, g.lnfb, p.dlnf, a.inp, w.lnfw, a.lnf_mean, a.lnf_rstd,
-                           d_.B, d_.T, d_.C);
+        layernorm_backward(dinp, g.lnfw, g.lnfb, p.dlnf, a.inp, w.lnfw, a.lnf_mean, a.lnf_rstd, d_.B, d_.T, d_.C);
         return;
     }
     }

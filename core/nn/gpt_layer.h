@@ -32,15 +32,15 @@
 namespace pipelab::nn {
 
 // The tensor tables and dims are shared with the cost model and the CUDA stage.
+using pipelab::gpt_dims;
 using pipelab::GptDims;
 using pipelab::TensorView;
-using pipelab::gpt_dims;
 
 // What a forward consumes besides the parameters.
 struct LayerInput {
-    const float* x = nullptr;        // (B, T, C)  block and head input
-    const int* tokens = nullptr;     // (B, T)     embedding input, ids in [0, V)
-    const int* targets = nullptr;    // (B, T)     head only, ids in [0, V)
+    const float* x = nullptr;      // (B, T, C)  block and head input
+    const int* tokens = nullptr;   // (B, T)     embedding input, ids in [0, V)
+    const int* targets = nullptr;  // (B, T)     head only, ids in [0, V)
 };
 
 class GptLayer {
@@ -69,18 +69,17 @@ public:
 
     // Embedding and block: writes out (B, T, C) and returns 0. Head: out unused (may be
     // nullptr), returns the mean cross-entropy over B*T. Overwrites acts.
-    float forward(const float* params, const LayerInput& in, float* out,
-                  std::byte* acts) const;
+    float forward(const float* params, const LayerInput& in, float* out, std::byte* acts) const;
     // I. dout (B, T, C) (ignored by the head: its dloss is 1/(B*T) per position). Writes
     // dinp (B, T, C) (overwrites; ignored by the embedding, may be nullptr there) and
     // overwrites pending. acts are not modified.
-    void backward_input(const float* params, const float* dout, const std::byte* acts,
-                        std::byte* pending, std::byte* scratch, float* dinp) const;
+    void backward_input(const float* params, const float* dout, const std::byte* acts, std::byte* pending,
+                        std::byte* scratch, float* dinp) const;
     // W. grads += parameter gradients, from acts and pending only.
     void backward_weight(float* grads, const std::byte* acts, const std::byte* pending) const;
     // B in one go (fused llm.c ops); uses pending as work space. Same results as I then W.
-    void backward(const float* params, float* grads, const float* dout, const std::byte* acts,
-                  std::byte* pending, std::byte* scratch, float* dinp) const;
+    void backward(const float* params, float* grads, const float* dout, const std::byte* acts, std::byte* pending,
+                  std::byte* scratch, float* dinp) const;
 
 private:
     LayerKind kind_;

@@ -20,28 +20,26 @@ void nn_set_single_threaded_blas() { openblas_set_num_threads(1); }
 
 // ---- encoder --------------------------------------------------------------------------
 
-void encoder_forward(float* out, const int* inp, const float* wte, const float* wpe, int B,
-                     int T, int C) {
+void encoder_forward(float* out, const int* inp, const float* wte, const float* wpe, int B, int T, int C) {
     for (idx b = 0; b < B; ++b) {
         for (idx t = 0; t < T; ++t) {
             float* out_bt = out + (b * T + t) * C;  // (C)
             const int ix = inp[b * T + t];
             assert(ix >= 0);
             const float* wte_ix = wte + idx{ix} * C;  // (C)
-            const float* wpe_t = wpe + t * C;          // (C)
+            const float* wpe_t = wpe + t * C;         // (C)
             for (idx i = 0; i < C; ++i) out_bt[i] = wte_ix[i] + wpe_t[i];
         }
     }
 }
 
-void encoder_backward(float* dwte, float* dwpe, const float* dout, const int* inp, int B,
-                      int T, int C) {
+void encoder_backward(float* dwte, float* dwpe, const float* dout, const int* inp, int B, int T, int C) {
     for (idx b = 0; b < B; ++b) {
         for (idx t = 0; t < T; ++t) {
             const float* dout_bt = dout + (b * T + t) * C;  // (C)
             const int ix = inp[b * T + t];
             float* dwte_ix = dwte + idx{ix} * C;  // (C)
-            float* dwpe_t = dwpe + t * C;          // (C)
+            float* dwpe_t = dwpe + t * C;         // (C)
             for (idx i = 0; i < C; ++i) {
                 dwte_ix[i] += dout_bt[i];
                 dwpe_t[i] += dout_bt[i];
@@ -52,8 +50,8 @@ void encoder_backward(float* dwte, float* dwpe, const float* dout, const int* in
 
 // ---- layernorm -------------------------------------------------------------------------
 
-void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
-                       const float* weight, const float* bias, int B, int T, int C) {
+void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight, const float* bias,
+                       int B, int T, int C) {
     for (idx bt = 0; bt < idx{B} * T; ++bt) {
         const float* x = inp + bt * C;  // (C)
         float m = 0.0f;
@@ -73,9 +71,8 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp,
     }
 }
 
-void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                        const float* inp, const float* weight, const float* mean,
-                        const float* rstd, int B, int T, int C) {
+void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                        const float* weight, const float* mean, const float* rstd, int B, int T, int C) {
     for (idx bt = 0; bt < idx{B} * T; ++bt) {
         const float* dout_bt = dout + bt * C;  // (C)
         const float* inp_bt = inp + bt * C;    // (C)
@@ -101,9 +98,8 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
     }
 }
 
-void layernorm_backward_input(float* dinp, const float* dout, const float* inp,
-                              const float* weight, const float* mean, const float* rstd,
-                              int B, int T, int C) {
+void layernorm_backward_input(float* dinp, const float* dout, const float* inp, const float* weight, const float* mean,
+                              const float* rstd, int B, int T, int C) {
     for (idx bt = 0; bt < idx{B} * T; ++bt) {
         const float* dout_bt = dout + bt * C;  // (C)
         const float* inp_bt = inp + bt * C;    // (C)
@@ -126,9 +122,8 @@ void layernorm_backward_input(float* dinp, const float* dout, const float* inp,
     }
 }
 
-void layernorm_backward_weight(float* dweight, float* dbias, const float* dout,
-                               const float* inp, const float* mean, const float* rstd, int B,
-                               int T, int C) {
+void layernorm_backward_weight(float* dweight, float* dbias, const float* dout, const float* inp, const float* mean,
+                               const float* rstd, int B, int T, int C) {
     for (idx bt = 0; bt < idx{B} * T; ++bt) {
         const float* dout_bt = dout + bt * C;  // (C)
         const float* inp_bt = inp + bt * C;    // (C)
@@ -143,8 +138,7 @@ void layernorm_backward_weight(float* dweight, float* dbias, const float* dout,
 
 // ---- linear ----------------------------------------------------------------------------
 
-void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
-                    int B, int T, int C, int OC) {
+void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int B, int T, int C, int OC) {
     const int BT = B * T;
     float beta = 0.0f;
     if (bias != nullptr) {  // out starts as the bias broadcast over rows, then += inp @ W^T
@@ -155,23 +149,19 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
         beta = 1.0f;
     }
     // out (BT, OC) = inp (BT, C) @ weight^T (C, OC)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, BT, OC, C, 1.0f, inp, C, weight, C,
-                beta, out, OC);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, BT, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
 }
 
-void matmul_backward_input(float* dinp, const float* dout, const float* weight, int B, int T,
-                           int C, int OC) {
+void matmul_backward_input(float* dinp, const float* dout, const float* weight, int B, int T, int C, int OC) {
     // dinp (BT, C) += dout (BT, OC) @ weight (OC, C)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * T, C, OC, 1.0f, dout, OC,
-                weight, C, 1.0f, dinp, C);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * T, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
 }
 
-void matmul_backward_weight(float* dweight, float* dbias, const float* dout, const float* inp,
-                            int B, int T, int C, int OC) {
+void matmul_backward_weight(float* dweight, float* dbias, const float* dout, const float* inp, int B, int T, int C,
+                            int OC) {
     const int BT = B * T;
     // dweight (OC, C) += dout^T (OC, BT) @ inp (BT, C)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, BT, 1.0f, dout, OC, inp, C,
-                1.0f, dweight, C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, BT, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias != nullptr) {
         for (idx bt = 0; bt < BT; ++bt) {
             const float* dout_bt = dout + bt * OC;  // (OC)
@@ -180,8 +170,8 @@ void matmul_backward_weight(float* dweight, float* dbias, const float* dout, con
     }
 }
 
-void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout,
-                     const float* inp, const float* weight, int B, int T, int C, int OC) {
+void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                     const float* weight, int B, int T, int C, int OC) {
     matmul_backward_input(dinp, dout, weight, B, T, C, OC);
     matmul_backward_weight(dweight, dbias, dout, inp, B, T, C, OC);
 }
@@ -236,8 +226,8 @@ void residual_backward(float* dinp1, float* dinp2, const float* dout, long long 
 
 // ---- softmax + cross-entropy --------------------------------------------------------------
 
-void crossentropy_softmax_forward(float* probs, float* losses, const float* logits,
-                                  const int* targets, int B, int T, int V) {
+void crossentropy_softmax_forward(float* probs, float* losses, const float* logits, const int* targets, int B, int T,
+                                  int V) {
     for (idx bt = 0; bt < idx{B} * T; ++bt) {
         const float* logits_bt = logits + bt * V;  // (V)
         float* probs_bt = probs + bt * V;          // (V), may be logits_bt
@@ -256,11 +246,11 @@ void crossentropy_softmax_forward(float* probs, float* losses, const float* logi
     }
 }
 
-void crossentropy_softmax_backward(float* dlogits, const float* probs, const int* targets,
-                                   float dloss, int B, int T, int V) {
+void crossentropy_softmax_backward(float* dlogits, const float* probs, const int* targets, float dloss, int B, int T,
+                                   int V) {
     for (idx bt = 0; bt < idx{B} * T; ++bt) {
-        float* dlogits_bt = dlogits + bt * V;      // (V)
-        const float* probs_bt = probs + bt * V;    // (V)
+        float* dlogits_bt = dlogits + bt * V;    // (V)
+        const float* probs_bt = probs + bt * V;  // (V)
         const int ix = targets[bt];
         for (idx i = 0; i < V; ++i) {
             const float indicator = (i == ix) ? 1.0f : 0.0f;

@@ -21,10 +21,10 @@ void nn_set_single_threaded_blas();
 
 // ---- encoder: token + position embedding -------------------------------------------
 // out[b,t,:] = wte[inp[b,t],:] + wpe[t,:]
-void encoder_forward(float* out,          // (B, T, C)
-                     const int* inp,      // (B, T) token ids in [0, V)
-                     const float* wte,    // (V, C)
-                     const float* wpe,    // (T, C)
+void encoder_forward(float* out,        // (B, T, C)
+                     const int* inp,    // (B, T) token ids in [0, V)
+                     const float* wte,  // (V, C)
+                     const float* wpe,  // (T, C)
                      int B, int T, int C);
 void encoder_backward(float* dwte,        // (V, C) +=
                       float* dwpe,        // (T, C) +=
@@ -57,12 +57,12 @@ void layernorm_backward_input(float* dinp,          // (B, T, C) +=
                               const float* mean,    // (B, T)
                               const float* rstd,    // (B, T)
                               int B, int T, int C);
-void layernorm_backward_weight(float* dweight,       // (C) +=
-                               float* dbias,         // (C) +=
-                               const float* dout,    // (B, T, C)
-                               const float* inp,     // (B, T, C)
-                               const float* mean,    // (B, T)
-                               const float* rstd,    // (B, T)
+void layernorm_backward_weight(float* dweight,     // (C) +=
+                               float* dbias,       // (C) +=
+                               const float* dout,  // (B, T, C)
+                               const float* inp,   // (B, T, C)
+                               const float* mean,  // (B, T)
+                               const float* rstd,  // (B, T)
                                int B, int T, int C);
 
 // ---- linear: out = inp @ W^T + bias --------------------------------------------------
@@ -127,17 +127,16 @@ void residual_backward(float* dinp1,       // (N) +=
 
 // ---- fused softmax + cross-entropy ---------------------------------------------------------
 // probs = softmax(logits) over V, losses = -log probs[target]. probs may alias logits.
-void crossentropy_softmax_forward(float* probs,          // (B, T, V)
-                                  float* losses,         // (B, T)
-                                  const float* logits,   // (B, T, V)
-                                  const int* targets,    // (B, T) in [0, V)
+void crossentropy_softmax_forward(float* probs,         // (B, T, V)
+                                  float* losses,        // (B, T)
+                                  const float* logits,  // (B, T, V)
+                                  const int* targets,   // (B, T) in [0, V)
                                   int B, int T, int V);
 // dlogits += (probs - onehot(target)) * dloss, with the same dloss at every position
 // (1 / (B*T) for the mean loss).
-void crossentropy_softmax_backward(float* dlogits,       // (B, T, V) +=
-                                   const float* probs,   // (B, T, V)
-                                   const int* targets,   // (B, T)
-                                   float dloss,
-                                   int B, int T, int V);
+void crossentropy_softmax_backward(float* dlogits,      // (B, T, V) +=
+                                   const float* probs,  // (B, T, V)
+                                   const int* targets,  // (B, T)
+                                   float dloss, int B, int T, int V);
 
 }  // namespace pipelab::nn

@@ -36,8 +36,7 @@ void attention_forward(float* out, float* att, const float* inp, int B, int T, i
             float* att_bh = att + (b * NH + h) * T * T;  // (T, T)
             float* out_bh = out + b * T * C + h * hs;    // (T, hs), row stride C
             // att_bh = scale * q @ k^T
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, k, C3,
-                        0.0f, att_bh, T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, k, C3, 0.0f, att_bh, T);
             // causal softmax per row: keys j <= t, zeros above the diagonal
             for (idx t = 0; t < T; ++t) {
                 float* row = att_bh + t * T;  // (T)
@@ -53,14 +52,13 @@ void attention_forward(float* out, float* att, const float* inp, int B, int T, i
                 for (idx j = t + 1; j < T; ++j) row[j] = 0.0f;
             }
             // out_bh = att_bh @ v
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, att_bh, T, v,
-                        C3, 0.0f, out_bh, C);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, att_bh, T, v, C3, 0.0f, out_bh, C);
         }
     }
 }
 
-void attention_backward(float* dinp, float* scratch, const float* dout, const float* inp,
-                        const float* att, int B, int T, int C, int NH) {
+void attention_backward(float* dinp, float* scratch, const float* dout, const float* inp, const float* att, int B,
+                        int T, int C, int NH) {
     assert(C % NH == 0);
     const int C3 = 3 * C;
     const int hs = C / NH;
@@ -77,10 +75,8 @@ void attention_backward(float* dinp, float* scratch, const float* dout, const fl
             const float* att_bh = att + (b * NH + h) * T * T;  // (T, T)
             const float* dout_bh = dout + b * T * C + h * hs;  // (T, hs), row stride C
             // out = att @ v:  datt = dout @ v^T,  dv += att^T @ dout
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout_bh, C, v,
-                        C3, 0.0f, datt, T);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att_bh, T,
-                        dout_bh, C, 1.0f, dv, C3);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout_bh, C, v, C3, 0.0f, datt, T);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att_bh, T, dout_bh, C, 1.0f, dv, C3);
             // softmax backward per row: dpreatt_j = att_j * (datt_j - sum_i att_i datt_i)
             for (idx t = 0; t < T; ++t) {
                 const float* a = att_bh + t * T;  // (T)
@@ -91,10 +87,8 @@ void attention_backward(float* dinp, float* scratch, const float* dout, const fl
                 for (idx j = t + 1; j < T; ++j) d[j] = 0.0f;
             }
             // preatt = scale * q @ k^T:  dq += scale * dpreatt @ k,  dk += scale * dpreatt^T @ q
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k,
-                        C3, 1.0f, dq, C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, C3,
-                        1.0f, dk, C3);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, datt, T, k, C3, 1.0f, dq, C3);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, datt, T, q, C3, 1.0f, dk, C3);
         }
     }
 }

@@ -9,8 +9,8 @@ namespace pipelab::gpu {
 
 struct AdamWStep {
     float lr, beta1, beta2, eps, weight_decay;
-    float bc1, bc2;      // 1 - beta^t, computed once on the host in fp32 as the CPU does
-    float grad_scale;    // 1 / microbatches
+    float bc1, bc2;    // 1 - beta^t, computed once on the host in fp32 as the CPU does
+    float grad_scale;  // 1 / microbatches
 };
 
 // m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr (mhat / (sqrt(vhat) + eps) + wd p)

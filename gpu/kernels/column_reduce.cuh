@@ -62,8 +62,8 @@ void launch_column_sums(const Term& term, std::int64_t N, int cols, float* out0,
     const dim3 grid(static_cast<unsigned>(ceil_div(cols, kColTile)), static_cast<unsigned>(splits));
     column_partials_kernel<<<grid, dim3(kColTile, kColRows), 0, s>>>(term, N, cols, splits, partials);
     PIPELAB_CUDA_CHECK_LAUNCH();
-    column_finish_kernel<Term::K><<<static_cast<unsigned>(ceil_div(cols, 256)), 256, 0, s>>>(partials, cols, splits,
-                                                                                            out0, out1);
+    column_finish_kernel<Term::K>
+        <<<static_cast<unsigned>(ceil_div(cols, 256)), 256, 0, s>>>(partials, cols, splits, out0, out1);
     PIPELAB_CUDA_CHECK_LAUNCH();
 }
 

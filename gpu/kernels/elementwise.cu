@@ -42,7 +42,9 @@ struct CastToBf16 {
 };
 }  // namespace
 
-void launch_gelu_forward(float* out, const float* x, i64 n, cudaStream_t s) { launch_for_each(n, GeluForward{out, x}, s); }
+void launch_gelu_forward(float* out, const float* x, i64 n, cudaStream_t s) {
+    launch_for_each(n, GeluForward{out, x}, s);
+}
 void launch_gelu_backward(float* dx, const float* x, const float* dout, i64 n, cudaStream_t s) {
     launch_for_each(n, GeluBackward{dx, x, dout}, s);
 }

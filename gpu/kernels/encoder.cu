@@ -9,7 +9,7 @@ namespace pipelab::gpu {
 namespace {
 struct EncoderForward {
     float* out;
-    const int *tok;
+    const int* tok;
     const float *wte, *wpe;
     int T, C;
     __device__ void operator()(i64 i) const { encoder_forward_at(out, tok, wte, wpe, T, C, i); }

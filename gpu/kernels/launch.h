@@ -23,8 +23,8 @@ void launch_encoder_backward(float* dwte, float* dwpe, const float* dout, const 
 // layernorm.cu; the W half reduces through `partials` (column_partial_floats(N, C, 2)).
 void launch_layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* w, const float* b,
                               i64 N, int C, cudaStream_t s);
-void launch_layernorm_backward_input(float* dx, const float* dout, const float* x, const float* w,
-                                     const float* mean, const float* rstd, i64 N, int C, cudaStream_t s);
+void launch_layernorm_backward_input(float* dx, const float* dout, const float* x, const float* w, const float* mean,
+                                     const float* rstd, i64 N, int C, cudaStream_t s);
 void launch_layernorm_backward_weight(float* dw, float* db, const float* dout, const float* x, const float* mean,
                                       const float* rstd, i64 N, int C, float* partials, i64 partial_floats,
                                       cudaStream_t s);

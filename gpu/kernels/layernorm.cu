@@ -32,8 +32,8 @@ void launch_layernorm_forward(float* out, float* mean, float* rstd, const float*
     PIPELAB_CUDA_CHECK_LAUNCH();
 }
 
-void launch_layernorm_backward_input(float* dx, const float* dout, const float* x, const float* w,
-                                     const float* mean, const float* rstd, i64 N, int C, cudaStream_t s) {
+void launch_layernorm_backward_input(float* dx, const float* dout, const float* x, const float* w, const float* mean,
+                                     const float* rstd, i64 N, int C, cudaStream_t s) {
     if (N <= 0) return;
     layernorm_backward_input_kernel<<<grid_for_warp_rows(N), kRowThreads, 0, s>>>(dx, dout, x, w, mean, rstd, N, C);
     PIPELAB_CUDA_CHECK_LAUNCH();

@@ -12,8 +12,8 @@ constexpr float kLayerNormEps = 1e-5f;
 // One row: out = (x - mean) * rstd * w + b, with mean and rstd = 1/sqrt(var + eps) saved
 // for the backward. Two passes over x (mean, then the variance about it), as the CPU.
 PIPELAB_HD_TEMPLATE template <class G>
-PIPELAB_HD void layernorm_forward_row(const G& g, float* out, float* mean, float* rstd, const float* x,
-                                      const float* w, const float* b, int C) {
+PIPELAB_HD void layernorm_forward_row(const G& g, float* out, float* mean, float* rstd, const float* x, const float* w,
+                                      const float* b, int C) {
     float s = 0.0f;
     for (int i = g.rank(); i < C; i += g.size()) s += x[i];
     const float m = g.sum(s) / static_cast<float>(C);
@@ -36,8 +36,8 @@ PIPELAB_HD void layernorm_forward_row(const G& g, float* out, float* mean, float
 // rstd depend on every x of the row,
 //   dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)).
 PIPELAB_HD_TEMPLATE template <class G>
-PIPELAB_HD void layernorm_backward_input_row(const G& g, float* dinp, const float* dout, const float* x,
-                                             const float* w, float mean, float rstd, int C) {
+PIPELAB_HD void layernorm_backward_input_row(const G& g, float* dinp, const float* dout, const float* x, const float* w,
+                                             float mean, float rstd, int C) {
     float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
     for (int i = g.rank(); i < C; i += g.size()) {
         const float norm = (x[i] - mean) * rstd;

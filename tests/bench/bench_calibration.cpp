@@ -77,13 +77,20 @@ int main(int argc, char** argv) {
     int steps = 3;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--quick") quick = true;
-        else if (a == "--reprofile") reprofile = true;
-        else if (a == "--config" && i + 1 < argc) config = argv[++i];
-        else if (a == "--profile" && i + 1 < argc) profile_path = argv[++i];
-        else if (a == "--steps" && i + 1 < argc) steps = std::max(1, std::atoi(argv[++i]));
+        if (a == "--quick")
+            quick = true;
+        else if (a == "--reprofile")
+            reprofile = true;
+        else if (a == "--config" && i + 1 < argc)
+            config = argv[++i];
+        else if (a == "--profile" && i + 1 < argc)
+            profile_path = argv[++i];
+        else if (a == "--steps" && i + 1 < argc)
+            steps = std::max(1, std::atoi(argv[++i]));
         else {
-            std::fprintf(stderr, "usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N]\n");
+            std::fprintf(
+                stderr,
+                "usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N]\n");
             return 2;
         }
     }
@@ -110,10 +117,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_calibration: %s\n", diff->c_str());
         return 2;
     }
-    std::printf("model: vocab %d, d_model %d, %d blocks, microbatch %d x %d; profile: %s, %d cores (%.2f parallel slots), link %.1f us + %.2f GB/s\n",
-                base.model.vocab, base.model.d_model, base.model.layers, base.model.microbatch_size,
-                base.model.seq_len, prof.machine.c_str(), prof.cores, prof.parallel_slots, prof.link.latency_us,
-                prof.link.bandwidth_bytes_per_us / 1e3);
+    std::printf(
+        "model: vocab %d, d_model %d, %d blocks, microbatch %d x %d; profile: %s, %d cores (%.2f parallel slots), link "
+        "%.1f us + %.2f GB/s\n",
+        base.model.vocab, base.model.d_model, base.model.layers, base.model.microbatch_size, base.model.seq_len,
+        prof.machine.c_str(), prof.cores, prof.parallel_slots, prof.link.latency_us,
+        prof.link.bandwidth_bytes_per_us / 1e3);
     std::printf("%-12s %-10s %2s %3s %2s %11s %11s %8s %8s %8s %10s %10s %5s\n", "schedule", "partition", "p", "m", "v",
                 "meas ms", "pred ms", "err %", "bub meas", "bub pred", "peak MiB", "pred MiB", "mem");
 
@@ -135,7 +144,8 @@ int main(int argc, char** argv) {
             }
             for (int m : ms) {
                 if (check_schedule_spec({kind, p, m, v}, n)) continue;
-                for (const NamedCuts& part : partitions(n, p * v, p == 4 && v == 1 ? sample_cuts : std::vector<int>{})) {
+                for (const NamedCuts& part :
+                     partitions(n, p * v, p == 4 && v == 1 ? sample_cuts : std::vector<int>{})) {
                     RunConfig cfg = base;
                     cfg.pipeline.schedule = kind;
                     cfg.pipeline.stages = p;
@@ -146,7 +156,8 @@ int main(int argc, char** argv) {
                     Plan plan = make_plan(cfg);
                     RunControl control;
                     const RunResult real = run_backend(cfg, plan, control);
-                    const double meas = median(std::vector<double>(real.step_times_us.begin() + 1, real.step_times_us.end()));
+                    const double meas =
+                        median(std::vector<double>(real.step_times_us.begin() + 1, real.step_times_us.end()));
                     plan.cost = apply_profile(prof, cfg.model, plan.cost, p);
                     const Timeline sim = simulate(plan.schedule, plan.partition, plan.cost);
                     const Stats sr = compute_stats(real.timeline), ss = compute_stats(sim);
@@ -161,10 +172,14 @@ int main(int argc, char** argv) {
                     ++rows;
                     errs.push_back(std::abs(err));
                     char row[256];
-                    std::snprintf(row, sizeof row, "%-12s %-10s %2d %3d %2d %11.2f %11.2f %+8.2f %7.1f%% %7.1f%% %10.2f %10.2f %5s",
+                    std::snprintf(row, sizeof row,
+                                  "%-12s %-10s %2d %3d %2d %11.2f %11.2f %+8.2f %7.1f%% %7.1f%% %10.2f %10.2f %5s",
                                   std::string(to_string(kind)).c_str(), part.name, p, m, v, meas / 1e3,
                                   ss.step_time_us / 1e3, err, 100 * sr.bubble_fraction, 100 * ss.bubble_fraction,
-                                  max_peak(sr) / 1048576.0, max_peak(ss) / 1048576.0, exact ? "exact" : act_exact ? "msg" : "DIFF");
+                                  max_peak(sr) / 1048576.0, max_peak(ss) / 1048576.0,
+                                  exact       ? "exact"
+                                  : act_exact ? "msg"
+                                              : "DIFF");
                     std::printf("%s\n", row);
                     std::fflush(stdout);
                     if (std::abs(err) > worst) {
@@ -178,9 +193,10 @@ int main(int argc, char** argv) {
     double mean = 0;
     for (double e : errs) mean += e;
     mean /= std::max<std::size_t>(1, errs.size());
-    std::printf("\n%d runs: mean |step-time error| %.2f %%, worst %.2f %% (aim: mean <= 5 %%, worst <= 10 %%); "
-                "peak memory exact on every rank in %d of %d, peak activations in %d of %d\n"
-                "(msg: a boundary message in flight at the peak, which depends on arrival times)\nworst: %s\n",
-                rows, mean, worst, mem_exact, rows, act_exact_n, rows, worst_row.c_str());
+    std::printf(
+        "\n%d runs: mean |step-time error| %.2f %%, worst %.2f %% (aim: mean <= 5 %%, worst <= 10 %%); "
+        "peak memory exact on every rank in %d of %d, peak activations in %d of %d\n"
+        "(msg: a boundary message in flight at the peak, which depends on arrival times)\nworst: %s\n",
+        rows, mean, worst, mem_exact, rows, act_exact_n, rows, worst_row.c_str());
     return 0;
 }

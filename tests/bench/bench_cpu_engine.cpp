@@ -181,7 +181,8 @@ int main(int argc, char** argv) {
             best_send = std::min(best_send, sends / n_send);
             best_gap = std::min(best_gap, gaps / n_gap);
         }
-        std::printf("   inside a compute action, outside the maths: %.2f us (buffer alloc + accounting)\n", best_compute);
+        std::printf("   inside a compute action, outside the maths: %.2f us (buffer alloc + accounting)\n",
+                    best_compute);
         std::printf("   one send (copy of a (B,T,C) = %lld-byte buffer): %.2f us\n",
                     static_cast<long long>(cfg.model.microbatch_size) * cfg.model.seq_len * cfg.model.d_model * 4,
                     best_send);

@@ -133,8 +133,10 @@ void run(const Options& o, int stages, const std::string& precision, const std::
         std::printf("\n  median device gap between consecutive actions of a rank: %.1f us\n", median(gaps));
         if (stages == 1) {
             const double t = torch_step_ms(o, precision);
-            if (t > 0) std::printf("  PyTorch eager: step %.1f ms; PipeLab / PyTorch = %.2f\n", t, step_ms / t);
-            else std::printf("  PyTorch eager: not run (no importable torch with CUDA, or --no-torch)\n");
+            if (t > 0)
+                std::printf("  PyTorch eager: step %.1f ms; PipeLab / PyTorch = %.2f\n", t, step_ms / t);
+            else
+                std::printf("  PyTorch eager: not run (no importable torch with CUDA, or --no-torch)\n");
         }
     } catch (const std::exception& e) {
         std::printf("  not run: %s\n", e.what());
@@ -155,18 +157,24 @@ int main(int argc, char** argv) {
             }
             return argv[++i];
         };
-        if (a == "--steps") o.steps = std::max(1, std::atoi(value().c_str()));
-        else if (a == "--layers") o.layers = std::max(1, std::atoi(value().c_str()));
-        else if (a == "--microbatch-size") o.microbatch_size = std::max(1, std::atoi(value().c_str()));
-        else if (a == "--microbatches") o.microbatches = std::max(4, std::atoi(value().c_str()));
-        else if (a == "--no-torch") o.torch = false;
+        if (a == "--steps")
+            o.steps = std::max(1, std::atoi(value().c_str()));
+        else if (a == "--layers")
+            o.layers = std::max(1, std::atoi(value().c_str()));
+        else if (a == "--microbatch-size")
+            o.microbatch_size = std::max(1, std::atoi(value().c_str()));
+        else if (a == "--microbatches")
+            o.microbatches = std::max(4, std::atoi(value().c_str()));
+        else if (a == "--no-torch")
+            o.torch = false;
         else if (a == "--precisions") {
             o.precisions.clear();
             std::stringstream ss(value());
             for (std::string p; std::getline(ss, p, ',');) o.precisions.push_back(p);
         } else {
-            std::fprintf(stderr, "usage: bench_cuda [--steps N] [--precisions tf32,bf16] [--layers L] "
-                                 "[--microbatch-size B] [--microbatches M] [--no-torch]\n");
+            std::fprintf(stderr,
+                         "usage: bench_cuda [--steps N] [--precisions tf32,bf16] [--layers L] "
+                         "[--microbatch-size B] [--microbatches M] [--no-torch]\n");
             return 2;
         }
     }

@@ -36,7 +36,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
+    qputenv("QT_QPA_PLATFORM",
+            qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("PipeLabBench"));
     pipelab::register_builtin_backends();
@@ -97,10 +98,11 @@ int main(int argc, char** argv) {
             chart.replot();
             ranks.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
         }
-        std::printf("gantt p=%d m=%d v=%d layers=%d %s: %zu blocks, %zu memory samples (make_plan+simulate %.1f ms)\n", p,
-                    m, v, layers, v > 1 ? "interleaved" : "1f1b", tl.events.size(), tl.memory.size(), simMs);
+        std::printf("gantt p=%d m=%d v=%d layers=%d %s: %zu blocks, %zu memory samples (make_plan+simulate %.1f ms)\n",
+                    p, m, v, layers, v > 1 ? "interleaved" : "1f1b", tl.events.size(), tl.memory.size(), simMs);
         std::printf("  setTimeline incl. first replot: %8.2f ms\n", setMs);
-        std::printf("  replot, full view:              %8.2f ms median (%d rects drawn after merging)\n", median(full), drawnFull);
+        std::printf("  replot, full view:              %8.2f ms median (%d rects drawn after merging)\n", median(full),
+                    drawnFull);
         std::printf("  replot, 5%% of the step:         %8.2f ms median (%d rects drawn)\n", median(zoomed),
                     chart.gantt()->lastDrawnRects());
         std::printf("  replot, 8 ranks, whole step:    %8.2f ms median\n", median(ranks));

@@ -77,12 +77,13 @@ void write_rank(const std::string& path, int rank, const Timeline& tl, int ops_p
             const double s = a + i * step;
             event(out, "cpu_op", "aten::linear", pid, tid, s, 0.8 * step);
             event(out, "cuda_runtime", "cudaLaunchKernel", pid, tid, s + 0.1 * step, 0.1 * step, corr);
-            event(out, "kernel", "void gemm_kernel<float, 128, 128>(float const*, float*)", 0, 7,
-                  s + 0.3 * step, 0.6 * step, corr);
+            event(out, "kernel", "void gemm_kernel<float, 128, 128>(float const*, float*)", 0, 7, s + 0.3 * step,
+                  0.6 * step, corr);
             ++corr;
         }
     }
-    out << "  {\n    \"ph\": \"i\", \"s\": \"g\", \"name\": \"Record Window End\", \"pid\": \"\", \"tid\": \"\", \"ts\": "
+    out << "  {\n    \"ph\": \"i\", \"s\": \"g\", \"name\": \"Record Window End\", \"pid\": \"\", \"tid\": \"\", "
+           "\"ts\": "
         << t0 + tl.step_time_us() + 200 << "\n  }\n  ],\n  \"traceName\": \"bench\"\n}\n";
     out.commit();
 }
@@ -97,11 +98,12 @@ void measure(const char* label, const std::vector<std::string>& files, double by
         const double s = seconds_since(t0);
         const Stats st = compute_stats(r.timeline);
         const double rss = static_cast<double>(peak_rss_kib()) * 1024.0;
-        std::printf("%-8s %7.1f MB on disk  import %6.2f s  %7.1f MB/s  peak RSS %6.1f MB (%.2f x the JSON text)  "
-                    "%zu events, step %.1f ms, bubble %.1f %%, order %s\n",
-                    label, bytes / 1e6, s, total_text_bytes / 1e6 / s, rss / 1e6, rss / total_text_bytes,
-                    r.timeline.events.size(), st.step_time_us / 1e3, 100 * st.bubble_fraction,
-                    r.recognised_schedule.empty() ? "unknown" : r.recognised_schedule.c_str());
+        std::printf(
+            "%-8s %7.1f MB on disk  import %6.2f s  %7.1f MB/s  peak RSS %6.1f MB (%.2f x the JSON text)  "
+            "%zu events, step %.1f ms, bubble %.1f %%, order %s\n",
+            label, bytes / 1e6, s, total_text_bytes / 1e6 / s, rss / 1e6, rss / total_text_bytes,
+            r.timeline.events.size(), st.step_time_us / 1e3, 100 * st.bubble_fraction,
+            r.recognised_schedule.empty() ? "unknown" : r.recognised_schedule.c_str());
         std::fflush(stdout);
         _exit(0);
     }

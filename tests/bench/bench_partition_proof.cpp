@@ -41,9 +41,12 @@ int main(int argc, char** argv) {
     std::string profile_path;
     for (int i = 2; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
-        if (a == "--rounds") rounds = std::max(1, std::atoi(argv[i + 1]));
-        else if (a == "--steps") steps = std::max(1, std::atoi(argv[i + 1]));
-        else if (a == "--profile") profile_path = argv[i + 1];
+        if (a == "--rounds")
+            rounds = std::max(1, std::atoi(argv[i + 1]));
+        else if (a == "--steps")
+            steps = std::max(1, std::atoi(argv[i + 1]));
+        else if (a == "--profile")
+            profile_path = argv[i + 1];
     }
     register_builtin_backends();
     RunConfig cfg = load_run_config(argv[1]);
@@ -69,8 +72,9 @@ int main(int argc, char** argv) {
         {"equal layers", balanced_partition(std::vector<double>(calibrated.layers.size(), 1.0), k), {}, 0},
         {"auto (calibrated)", auto_partition(plan.schedule, calibrated).best, {}, 0}};
     for (Candidate& c : cands) c.predicted = score_partition(plan.schedule, c.part, calibrated).step_us;
-    std::printf("%s: schedule %s, p=%d, m=%d; profile parallel_slots %.2f of %d cores\n", argv[1], plan.schedule.name.c_str(),
-                plan.schedule.n_ranks, plan.schedule.n_microbatches, prof.parallel_slots, prof.cores);
+    std::printf("%s: schedule %s, p=%d, m=%d; profile parallel_slots %.2f of %d cores\n", argv[1],
+                plan.schedule.name.c_str(), plan.schedule.n_ranks, plan.schedule.n_microbatches, prof.parallel_slots,
+                prof.cores);
     for (int r = 0; r < rounds; ++r) {
         for (Candidate& c : cands) {
             RunConfig rc = cfg;

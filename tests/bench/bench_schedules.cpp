@@ -29,7 +29,8 @@ constexpr std::int64_t kAct = 1 << 20;
 // shape and interleaved-zb is ZB-H1's).
 int chunks_of(ScheduleKind k) {
     return k == ScheduleKind::Interleaved || k == ScheduleKind::LoopedBFS || k == ScheduleKind::InterleavedZB
-               ? 2 : default_chunks(k);
+               ? 2
+               : default_chunks(k);
 }
 
 std::int64_t peak_activations(const Stats& st) {
@@ -54,16 +55,18 @@ void simulated(int p, int m) {
         const double f = 1.0 / v;
         const CostModel cost = uniform_cost_model(p * v, f, f, f, kAct / v);
         const Stats st = compute_stats(simulate(s, part, cost));
-        const Stats rc = compute_stats(simulate(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)), part, cost));
+        const Stats rc =
+            compute_stats(simulate(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)), part, cost));
         char formula[32] = "-";
         if (st.bubble_formula) std::snprintf(formula, sizeof formula, "%.4f", *st.bubble_formula);
         std::printf("%-15s %3d %9.4f %9s %9.4f %9.2f | %9.4f %9.2f %9.2f\n", std::string(to_string(kind)).c_str(), v,
                     st.bubble_fraction, formula, span_bubble_rate(st), double(peak_activations(st)) / kAct,
                     rc.bubble_fraction, rc.step_time_us / st.step_time_us, double(peak_activations(rc)) / kAct);
     }
-    std::printf("(bubble: idle / (ranks x step); span rate: the zero-bubble paper's measure, 1 - busy / longest "
-                "rank span; peak act: most activations any rank holds, in stage-microbatches; rc: recompute every "
-                "chunk, rc step relative to without)\n\n");
+    std::printf(
+        "(bubble: idle / (ranks x step); span rate: the zero-bubble paper's measure, 1 - busy / longest "
+        "rank span; peak act: most activations any rank holds, in stage-microbatches; rc: recompute every "
+        "chunk, rc step relative to without)\n\n");
 }
 
 void measured(int p, int m, int steps) {
@@ -97,9 +100,8 @@ void measured(int p, int m, int steps) {
             step_ms[rc] = times[times.size() / 2] / 1000.0;
             peak_mb[rc] = double(peak_activations(st)) / 1e6;
         }
-        std::printf("%-15s %3d %9.4f %9.4f %11.2f %12.2f | %9.4f %11.2f %12.2f\n",
-                    std::string(to_string(kind)).c_str(), cfg.pipeline.chunks, bubble[0], span[0], step_ms[0],
-                    peak_mb[0], bubble[1], step_ms[1], peak_mb[1]);
+        std::printf("%-15s %3d %9.4f %9.4f %11.2f %12.2f | %9.4f %11.2f %12.2f\n", std::string(to_string(kind)).c_str(),
+                    cfg.pipeline.chunks, bubble[0], span[0], step_ms[0], peak_mb[0], bubble[1], step_ms[1], peak_mb[1]);
         (void)span[1];
     }
     std::printf("\n");

@@ -50,12 +50,11 @@ int main(int argc, char** argv) {
         if (i == 0) bubble = compute_stats(tl).bubble_fraction;
     }
     const double actions = double(s.action_count());
-    std::printf("simulator benchmark: %s p=%d m=%d v=%d, %.0f actions (%zu events)\n",
-                s.name.c_str(), p, m, v, actions, events);
+    std::printf("simulator benchmark: %s p=%d m=%d v=%d, %.0f actions (%zu events)\n", s.name.c_str(), p, m, v, actions,
+                events);
     std::printf("  generate    %8.1f ms\n", gen_ms);
     std::printf("  validate    %8.1f ms  (%.2f M actions/s)\n", val_ms, actions / val_ms / 1e3);
-    std::printf("  simulate    %8.1f ms  best of %d  (%.2f M actions/s)\n", best_ms, repeats,
-                actions / best_ms / 1e3);
+    std::printf("  simulate    %8.1f ms  best of %d  (%.2f M actions/s)\n", best_ms, repeats, actions / best_ms / 1e3);
     std::printf("  bubble      %8.2f %%\n", 100.0 * bubble);
     return 0;
 }

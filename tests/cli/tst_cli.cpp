@@ -21,8 +21,8 @@ static Result run_cli(const QStringList& args) {
         p.waitForFinished();
         return {-2, {}, "timed out"};
     }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -3,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -3, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 static QJsonObject read_json(const QString& path) {
@@ -44,11 +44,21 @@ private slots:
         QTest::addColumn<QString>("command");
         QTest::addColumn<QString>("mentions");
         QTest::addColumn<QString>("omits");
-        QTest::newRow("run") << "run" << "--backend sim|cpu|cuda" << "pipelab-cli import";
-        QTest::newRow("simulate") << "simulate" << "--stats-json" << "pipelab-cli run";
-        QTest::newRow("validate") << "validate" << "--schedule-file FILE" << "overrides";
-        QTest::newRow("import") << "import" << "--mapping FILE" << "--boundaries";
-        QTest::newRow("check") << "check" << "--fixtures DIR" << "pipelab-cli devices";
+        QTest::newRow("run") << "run"
+                             << "--backend sim|cpu|cuda"
+                             << "pipelab-cli import";
+        QTest::newRow("simulate") << "simulate"
+                                  << "--stats-json"
+                                  << "pipelab-cli run";
+        QTest::newRow("validate") << "validate"
+                                  << "--schedule-file FILE"
+                                  << "overrides";
+        QTest::newRow("import") << "import"
+                                << "--mapping FILE"
+                                << "--boundaries";
+        QTest::newRow("check") << "check"
+                               << "--fixtures DIR"
+                               << "pipelab-cli devices";
     }
     void commandHelp() {
         QFETCH(QString, command);
@@ -98,8 +108,8 @@ private slots:
         QVERIFY(r.out.contains("rank 0  |"));  // the ASCII Gantt
 
         const QJsonObject st = read_json(stats);
-        for (const char* k : {"step_time_us", "bubble_fraction", "bubble_formula", "schedule", "stages",
-                              "microbatches", "chunks", "ranks"})
+        for (const char* k : {"step_time_us", "bubble_fraction", "bubble_formula", "schedule", "stages", "microbatches",
+                              "chunks", "ranks"})
             QVERIFY2(st.contains(k), k);
         QVERIFY(st["step_time_us"].toDouble() > 0);
         const QJsonArray ranks = st["ranks"].toArray();
@@ -118,9 +128,9 @@ private slots:
     void overridesTakePrecedence() {
         QTemporaryDir tmp;
         const QString stats = tmp.filePath("stats.json");
-        const Result r = run_cli({"simulate", "--config", QString(PIPELAB_SAMPLES) + "/balanced_1f1b.json",
-                                  "--schedule", "gpipe", "--stages", "2", "--microbatches=3", "--no-gantt",
-                                  "--stats-json", stats});
+        const Result r =
+            run_cli({"simulate", "--config", QString(PIPELAB_SAMPLES) + "/balanced_1f1b.json", "--schedule", "gpipe",
+                     "--stages", "2", "--microbatches=3", "--no-gantt", "--stats-json", stats});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QJsonObject st = read_json(stats);
         QCOMPARE(st["schedule"].toString(), QString("gpipe"));
@@ -134,10 +144,14 @@ private slots:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("config");  // written to a file and passed as --config
         QTest::addColumn<QString>("message");
-        QTest::newRow("no command") << QStringList{} << "" << "missing command";
-        QTest::newRow("unknown command") << QStringList{"fly"} << "" << "unknown command \"fly\"";
-        QTest::newRow("unknown flag") << QStringList{"simulate", "--speed", "3"} << "" << "unknown option --speed";
-        QTest::newRow("flag without value") << QStringList{"simulate", "--stages"} << "" << "--stages needs a value";
+        QTest::newRow("no command") << QStringList{} << ""
+                                    << "missing command";
+        QTest::newRow("unknown command") << QStringList{"fly"} << ""
+                                         << "unknown command \"fly\"";
+        QTest::newRow("unknown flag") << QStringList{"simulate", "--speed", "3"} << ""
+                                      << "unknown option --speed";
+        QTest::newRow("flag without value") << QStringList{"simulate", "--stages"} << ""
+                                            << "--stages needs a value";
         QTest::newRow("non-integer flag") << QStringList{"simulate", "--stages", "four"} << ""
                                           << "--stages: expected an integer, got \"four\"";
         QTest::newRow("zero microbatches flag") << QStringList{"simulate", "--microbatches", "0"} << ""
@@ -146,40 +160,50 @@ private slots:
                                                << "unknown schedule \"zigzag\"";
         QTest::newRow("missing config file") << QStringList{"simulate", "--config", "/nonexistent/x.json"} << ""
                                              << "cannot open config file";
-        QTest::newRow("malformed json") << QStringList{"simulate"} << "{\"pipeline\": " << "not valid JSON";
+        QTest::newRow("malformed json") << QStringList{"simulate"} << "{\"pipeline\": "
+                                        << "not valid JSON";
         QTest::newRow("wrong type") << QStringList{"simulate"} << R"({"model": {"heads": "x"}})"
                                     << "\"model.heads\": must be an integer, got \"x\"";
         QTest::newRow("out of range") << QStringList{"simulate"} << R"({"pipeline": {"chunks": 0}})"
                                       << "\"pipeline.chunks\": must be >= 1, got 0";
-        QTest::newRow("unknown schedule") << QStringList{"simulate"} << R"({"pipeline": {"schedule": "zz"}})"
-                                          << "unknown schedule \"zz\" (allowed: gpipe, 1f1b, interleaved, zb-greedy, bfs";
-        QTest::newRow("impossible interleaved") << QStringList{"simulate", "--schedule", "interleaved", "--chunks", "2", "--microbatches", "9"}
-                                                << "" << "9 is not a multiple of that; try 8 or 10";
+        QTest::newRow("unknown schedule")
+            << QStringList{"simulate"} << R"({"pipeline": {"schedule": "zz"}})"
+            << "unknown schedule \"zz\" (allowed: gpipe, 1f1b, interleaved, zb-greedy, bfs";
+        QTest::newRow("impossible interleaved")
+            << QStringList{"simulate", "--schedule", "interleaved", "--chunks", "2", "--microbatches", "9"} << ""
+            << "9 is not a multiple of that; try 8 or 10";
         QTest::newRow("empty stage") << QStringList{"simulate", "--boundaries", "1,1,4"} << ""
                                      << "\"pipeline.boundaries\": chunk 1 is empty";
-        QTest::newRow("validate needs file") << QStringList{"validate"} << "" << "validate needs --schedule-file";
+        QTest::newRow("validate needs file") << QStringList{"validate"} << ""
+                                             << "validate needs --schedule-file";
         QTest::newRow("trailing comma") << QStringList{"simulate", "--boundaries", "3,6,"} << ""
                                         << "--boundaries: expected an integer, got \"\"";
         QTest::newRow("bad width before any output") << QStringList{"simulate", "--width", "5"} << ""
                                                      << "--width must be in 10..10000, got 5";
         QTest::newRow("too many actions") << QStringList{"simulate", "--stages", "512", "--microbatches", "65536"} << ""
                                           << "exceeds PipeLab's limit";
-        QTest::newRow("model too large") << QStringList{"simulate"}
-                                         << R"({"model": {"d_model": 65536, "heads": 1024, "seq_len": 65536, "microbatch_size": 65536}})"
-                                         << "would take";
-        QTest::newRow("import without files") << QStringList{"import"} << "" << "import needs trace files";
+        QTest::newRow("model too large")
+            << QStringList{"simulate"}
+            << R"({"model": {"d_model": 65536, "heads": 1024, "seq_len": 65536, "microbatch_size": 65536}})"
+            << "would take";
+        QTest::newRow("import without files") << QStringList{"import"} << ""
+                                              << "import needs trace files";
         QTest::newRow("import a missing file") << QStringList{"import", "/nonexistent/rank0.json"} << ""
                                                << "cannot import: no such file or folder: /nonexistent/rank0.json";
-        QTest::newRow("import one rank of two") << QStringList{"import", PIPELAB_KINETO_FIXTURES "/zb_rank0.json.gz"} << ""
-                                                << "no file for rank 1";
+        QTest::newRow("import one rank of two")
+            << QStringList{"import", PIPELAB_KINETO_FIXTURES "/zb_rank0.json.gz"} << ""
+            << "no file for rank 1";
         QTest::newRow("import a config") << QStringList{"import", PIPELAB_SAMPLES "/balanced_1f1b.json"} << ""
                                          << "holds no pipeline actions";
-        QTest::newRow("import a step it lacks") << QStringList{"import", PIPELAB_KINETO_FIXTURES "/zb_rank0.json.gz",
-                                                               PIPELAB_KINETO_FIXTURES "/zb_rank1.json.gz", "--step", "9"} << ""
-                                                << "step 9";
+        QTest::newRow("import a step it lacks")
+            << QStringList{"import", PIPELAB_KINETO_FIXTURES "/zb_rank0.json.gz",
+                           PIPELAB_KINETO_FIXTURES "/zb_rank1.json.gz", "--step", "9"}
+            << ""
+            << "step 9";
         QTest::newRow("positional argument elsewhere") << QStringList{"simulate", "x.json"} << ""
                                                        << "unexpected argument \"x.json\"";
-        QTest::newRow("directory as config") << QStringList{"simulate", "--config", "/tmp"} << "" << "cannot read config file";
+        QTest::newRow("directory as config") << QStringList{"simulate", "--config", "/tmp"} << ""
+                                             << "cannot read config file";
     }
     void badInputExits2() {
         QFETCH(QStringList, args);
@@ -247,7 +271,8 @@ private slots:
         f.close();
         r = run_cli({"validate", "--schedule-file", path});
         QCOMPARE(r.code, 2);
-        QVERIFY2(r.err.contains("rank 1, action #0 (1B0): 1B0 cannot come before 1F0: its forward has not run (1F0 is at #2)"),
+        QVERIFY2(r.err.contains(
+                     "rank 1, action #0 (1B0): 1B0 cannot come before 1F0: its forward has not run (1F0 is at #2)"),
                  qPrintable(r.err));
     }
 
@@ -318,7 +343,8 @@ private slots:
         const Result badCap = run_cli({"partition", "--config", cfgPath, "--memory-cap", "2 parsecs"});
         QCOMPARE(badCap.code, 2);
         QVERIFY(badCap.err.contains("--memory-cap"));
-        const Result simProfile = run_cli({"profile", "--config", cfgPath, "--backend", "sim", "--repeats", "2", "--out", tmp.filePath("p2.json")});
+        const Result simProfile = run_cli(
+            {"profile", "--config", cfgPath, "--backend", "sim", "--repeats", "2", "--out", tmp.filePath("p2.json")});
         QCOMPARE(simProfile.code, 0);  // sim means: measure on cpu
     }
 
@@ -326,7 +352,8 @@ private slots:
     // as a schedule file that validates and simulates.
     void importPyTorchTraces() {
         QTemporaryDir tmp;
-        const QString stats = tmp.filePath("stats.json"), order = tmp.filePath("order.json"), trace = tmp.filePath("t.json.gz");
+        const QString stats = tmp.filePath("stats.json"), order = tmp.filePath("order.json"),
+                      trace = tmp.filePath("t.json.gz");
         const QString dir = PIPELAB_KINETO_FIXTURES;
         Result r = run_cli({"import", dir + "/1f1b_rank0.json.gz", dir + "/1f1b_rank1.json.gz", "--stats-json", stats,
                             "--schedule-out", order, "--trace", trace, "--width", "60"});

@@ -25,10 +25,11 @@ inline Ev op(const std::string& name, double ts, double dur) { return {name, ts,
 // One rank's trace document: distributedInfo, baseTimeNanoseconds, the events.
 inline nlohmann::json rank_doc(int rank, int world, long long base_ns, const std::vector<Ev>& evs) {
     nlohmann::json events = nlohmann::json::array();
-    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 100 + rank}, {"tid", 0}, {"args", {{"name", "python"}}}});
+    events.push_back(
+        {{"ph", "M"}, {"name", "process_name"}, {"pid", 100 + rank}, {"tid", 0}, {"args", {{"name", "python"}}}});
     for (const Ev& e : evs) {
-        nlohmann::json j = {{"ph", "X"}, {"cat", e.cat}, {"name", e.name}, {"pid", 100 + rank}, {"tid", e.tid},
-                            {"ts", e.ts}, {"dur", e.dur}};
+        nlohmann::json j = {{"ph", "X"},    {"cat", e.cat}, {"name", e.name}, {"pid", 100 + rank},
+                            {"tid", e.tid}, {"ts", e.ts},   {"dur", e.dur}};
         if (!e.args.is_null()) j["args"] = e.args;
         events.push_back(j);
     }
@@ -55,20 +56,17 @@ inline KinetoTrace read_text(const std::string& text, const std::string& name = 
 //           1B0 [22,38], posts SEND_B0 at 38.2.
 // Busy: rank 0 10 + 20, rank 1 10 + 16; step 0..60.
 inline std::vector<Ev> pp_rank0(double shift = 0, const std::string& step = "ProfilerStep#1") {
-    std::vector<Ev> e = {ann(step, -1, 100),          ann("PP:0F0", 0, 10),
-                         ann("PP:0SEND_F0", 10, 2),    op("c10d::send", 10.5, 1),
-                         ann("gloo:send", 11, 50),     ann("PP:0RECV_B0", 12, 1),
-                         op("c10d::recv_", 12.2, 0.6), ann("gloo:recv", 12.5, 27.5),
-                         ann("PP:0B0", 13, 47),        ann("PP:0UNSHARD", 61, 1)};
+    std::vector<Ev> e = {ann(step, -1, 100),           ann("PP:0F0", 0, 10),         ann("PP:0SEND_F0", 10, 2),
+                         op("c10d::send", 10.5, 1),    ann("gloo:send", 11, 50),     ann("PP:0RECV_B0", 12, 1),
+                         op("c10d::recv_", 12.2, 0.6), ann("gloo:recv", 12.5, 27.5), ann("PP:0B0", 13, 47),
+                         ann("PP:0UNSHARD", 61, 1)};
     for (auto& x : e) x.ts += shift;
     return e;
 }
 inline std::vector<Ev> pp_rank1(double shift = 0, const std::string& step = "ProfilerStep#1") {
-    std::vector<Ev> e = {ann(step, -1, 100),          ann("PP:1RECV_F0", 0, 1),
-                         op("c10d::recv_", 0.2, 0.6), ann("gloo:recv", 0.5, 11.5),
-                         ann("PP:1F0", 1, 21),        ann("PP:1B0", 22, 16),
-                         ann("PP:1SEND_B0", 38, 1),   op("c10d::send", 38.2, 0.6),
-                         ann("gloo:send", 38.7, 5)};
+    std::vector<Ev> e = {ann(step, -1, 100),          ann("PP:1RECV_F0", 0, 1),    op("c10d::recv_", 0.2, 0.6),
+                         ann("gloo:recv", 0.5, 11.5), ann("PP:1F0", 1, 21),        ann("PP:1B0", 22, 16),
+                         ann("PP:1SEND_B0", 38, 1),   op("c10d::send", 38.2, 0.6), ann("gloo:send", 38.7, 5)};
     for (auto& x : e) x.ts += shift;
     return e;
 }

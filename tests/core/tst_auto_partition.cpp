@@ -44,7 +44,12 @@ private slots:
                         const ScheduleSpec spec{ScheduleKind(k), p, 2 * p, v};
                         if (check_schedule_spec(spec, L + 2)) continue;
                         if (count_splits(L + 2, p * v, 100000) > 4000) continue;  // keep the suite quick
-                        QTest::newRow(qPrintable(QString("%1 p=%2 v=%3 L=%4").arg(QString::fromStdString(std::string(to_string(ScheduleKind(k))))).arg(p).arg(v).arg(L)))
+                        QTest::newRow(
+                            qPrintable(QString("%1 p=%2 v=%3 L=%4")
+                                           .arg(QString::fromStdString(std::string(to_string(ScheduleKind(k)))))
+                                           .arg(p)
+                                           .arg(v)
+                                           .arg(L)))
                             << k << p << v << L;
                     }
                 }

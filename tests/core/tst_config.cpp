@@ -47,29 +47,38 @@ private slots:
     void errorsNameFieldAndRange_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("message");
-        QTest::newRow("malformed json") << R"({"pipeline": {"stages": 4,}})" << "\"config\": not valid JSON";
-        QTest::newRow("not an object") << "[1, 2]" << "\"config\": must be a JSON object";
+        QTest::newRow("malformed json") << R"({"pipeline": {"stages": 4,}})"
+                                        << "\"config\": not valid JSON";
+        QTest::newRow("not an object") << "[1, 2]"
+                                       << "\"config\": must be a JSON object";
         QTest::newRow("zero microbatches") << R"({"pipeline": {"microbatches": 0}})"
                                            << "\"pipeline.microbatches\": must be >= 1, got 0";
         QTest::newRow("string for int") << R"({"pipeline": {"stages": "four"}})"
                                         << "\"pipeline.stages\": must be an integer, got \"four\"";
         QTest::newRow("float for int") << R"({"model": {"layers": 2.5}})"
                                        << "\"model.layers\": must be an integer, got 2.5";
-        QTest::newRow("bool for int") << R"({"steps": true})" << "\"steps\": must be an integer, got true";
+        QTest::newRow("bool for int") << R"({"steps": true})"
+                                      << "\"steps\": must be an integer, got true";
         QTest::newRow("too large") << R"({"pipeline": {"stages": 5000}})"
                                    << "\"pipeline.stages\": must be <= 1024, got 5000";
-        QTest::newRow("unknown schedule") << R"({"pipeline": {"schedule": "zigzag"}})"
-                                          << "\"pipeline.schedule\": unknown schedule \"zigzag\" (allowed: gpipe, 1f1b, interleaved, zb-greedy, bfs, interleaved-zb, zb-h1, zb-h2, zb-v, dualpipev)";
+        QTest::newRow("unknown schedule")
+            << R"({"pipeline": {"schedule": "zigzag"}})"
+            << "\"pipeline.schedule\": unknown schedule \"zigzag\" (allowed: gpipe, 1f1b, interleaved, zb-greedy, bfs, "
+               "interleaved-zb, zb-h1, zb-h2, zb-v, dualpipev)";
         QTest::newRow("schedule not a string") << R"({"pipeline": {"schedule": 3}})"
                                                << "\"pipeline.schedule\": must be a string, got 3";
         QTest::newRow("unknown field") << R"({"pipeline": {"stage": 4}})"
                                        << "\"pipeline.stage\": unknown field";
-        QTest::newRow("unknown top-level field") << R"({"modle": {}})" << "\"modle\": unknown field";
-        QTest::newRow("section not object") << R"({"model": 3})" << "\"model\": must be a JSON object, got 3";
+        QTest::newRow("unknown top-level field") << R"({"modle": {}})"
+                                                 << "\"modle\": unknown field";
+        QTest::newRow("section not object") << R"({"model": 3})"
+                                            << "\"model\": must be a JSON object, got 3";
         QTest::newRow("heads do not divide") << R"({"model": {"d_model": 130, "heads": 4}})"
                                              << "\"model.d_model\": must be a multiple of heads (4), got 130";
-        QTest::newRow("unknown backend") << R"({"backend": "tpu"})" << "\"backend\": unknown backend \"tpu\"";
-        QTest::newRow("negative seed") << R"({"seed": -1})" << "\"seed\": must be a non-negative integer, got -1";
+        QTest::newRow("unknown backend") << R"({"backend": "tpu"})"
+                                         << "\"backend\": unknown backend \"tpu\"";
+        QTest::newRow("negative seed") << R"({"seed": -1})"
+                                       << "\"seed\": must be a non-negative integer, got -1";
         QTest::newRow("zero gflops") << R"({"simulator": {"device_gflops": 0}})"
                                      << "\"simulator.device_gflops\": must be > 0, got 0";
         QTest::newRow("boundary not int") << R"({"pipeline": {"boundaries": [1, "x"]}})"
@@ -90,16 +99,20 @@ private slots:
     void planErrors_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("message");
-        QTest::newRow("interleaved rounds") << R"({"pipeline": {"schedule": "interleaved", "chunks": 2, "stages": 4, "microbatches": 9}})"
-                                            << "\"pipeline.microbatches\": interleaved runs max(1, m/p) = 2 rounds of equal size";
+        QTest::newRow("interleaved rounds")
+            << R"({"pipeline": {"schedule": "interleaved", "chunks": 2, "stages": 4, "microbatches": 9}})"
+            << "\"pipeline.microbatches\": interleaved runs max(1, m/p) = 2 rounds of equal size";
         QTest::newRow("zb-v one chunk") << R"({"pipeline": {"schedule": "zb-v", "chunks": 1}})"
                                         << "\"pipeline.chunks\": zb-v places exactly two chunks per rank in a V";
-        QTest::newRow("dualpipev few microbatches") << R"({"pipeline": {"schedule": "dualpipev", "stages": 4, "microbatches": 6}})"
-                                                    << "\"pipeline.microbatches\": dualpipev needs at least 2*stages = 8 microbatches";
-        QTest::newRow("more chunks than layers") << R"({"model": {"layers": 2}, "pipeline": {"stages": 8}})"
-                                                 << "\"pipeline.stages\": stages*chunks = 8 chunks but the model has only 4 layers";
-        QTest::newRow("wrong boundary count") << R"({"pipeline": {"stages": 4, "boundaries": [2, 4]}})"
-                                              << "\"pipeline.boundaries\": partition has 3 chunks, the pipeline needs stages*chunks = 4";
+        QTest::newRow("dualpipev few microbatches")
+            << R"({"pipeline": {"schedule": "dualpipev", "stages": 4, "microbatches": 6}})"
+            << "\"pipeline.microbatches\": dualpipev needs at least 2*stages = 8 microbatches";
+        QTest::newRow("more chunks than layers")
+            << R"({"model": {"layers": 2}, "pipeline": {"stages": 8}})"
+            << "\"pipeline.stages\": stages*chunks = 8 chunks but the model has only 4 layers";
+        QTest::newRow("wrong boundary count")
+            << R"({"pipeline": {"stages": 4, "boundaries": [2, 4]}})"
+            << "\"pipeline.boundaries\": partition has 3 chunks, the pipeline needs stages*chunks = 4";
         QTest::newRow("empty stage") << R"({"pipeline": {"stages": 4, "boundaries": [2, 2, 6]}})"
                                      << "\"pipeline.boundaries\": chunk 1 is empty";
         QTest::newRow("boundary past the end") << R"({"pipeline": {"stages": 2, "boundaries": [40]}})"

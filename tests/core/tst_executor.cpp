@@ -66,7 +66,8 @@ struct FakeStage : StageCompute {
     }
     void backward_weight(int c, int mb, const std::byte*, const std::byte* pending) override {
         if (hook) hook(ActionKind::W, c, mb);
-        if (reinterpret_cast<const float*>(pending)[0] != 1.0f) throw std::runtime_error("gradient corrupted in transit");
+        if (reinterpret_cast<const float*>(pending)[0] != 1.0f)
+            throw std::runtime_error("gradient corrupted in transit");
         ++w_calls[static_cast<std::size_t>(c)];
     }
     double loss_sum() override { return loss; }
@@ -176,10 +177,12 @@ private slots:
             QFAIL("failure not reported");
         } catch (const ExecutorError& e) {
             QCOMPARE(e.rank, 2);
-            QVERIFY2(QString(e.what()).startsWith("rank 2, action #") && QString(e.what()).contains("(2F3): injected failure"),
+            QVERIFY2(QString(e.what()).startsWith("rank 2, action #") &&
+                         QString(e.what()).contains("(2F3): injected failure"),
                      e.what());
             // The same marked grid the validator prints.
-            QVERIFY2(QString::fromStdString(e.grid).contains("> rank 2:") && QString::fromStdString(e.grid).contains("[2F3]"),
+            QVERIFY2(QString::fromStdString(e.grid).contains("> rank 2:") &&
+                         QString::fromStdString(e.grid).contains("[2F3]"),
                      e.grid.c_str());
         }
         QVERIFY(std::chrono::steady_clock::now() - t0 < 2s);
@@ -263,7 +266,8 @@ private slots:
                     ++fenced_copies;
                     const auto& m = marks[static_cast<std::size_t>(dst)];
                     if (static_cast<int>(fence >> 32) != dst || std::find(m.begin(), m.end(), fence) == m.end())
-                        problem = "fence " + std::to_string(fence) + " is not a recorded mark of rank " + std::to_string(dst);
+                        problem =
+                            "fence " + std::to_string(fence) + " is not a recorded mark of rank " + std::to_string(dst);
                 }
                 return host.copy_to_rank(src, dst, from, to, fence);
             }
@@ -344,7 +348,8 @@ private slots:
             QFAIL("stall not reported");
         } catch (const ExecutorError& e) {
             QCOMPARE(e.rank, 1);
-            QVERIFY2(QString(e.what()).contains("(1RECV_F0): stalled: waited 0.2 s for rank 0's 0SEND_F0; rank 0 is at #0 (0F0)"),
+            QVERIFY2(QString(e.what()).contains(
+                         "(1RECV_F0): stalled: waited 0.2 s for rank 0's 0SEND_F0; rank 0 is at #0 (0F0)"),
                      e.what());
         }
     }

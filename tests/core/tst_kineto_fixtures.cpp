@@ -123,8 +123,10 @@ Hand hand_step(const json& doc, const std::string& step, long long base_ns) {
             if (!act || !is_compute(act->kind)) continue;
             compute = true;
             const bool fwd = act->kind == ActionKind::F;
-            own_recv = "PP:" + std::to_string(act->chunk) + (fwd ? "RECV_F" : "RECV_B") + std::to_string(act->microbatch);
-            own_send = "PP:" + std::to_string(act->chunk) + (fwd ? "SEND_F" : "SEND_B") + std::to_string(act->microbatch);
+            own_recv =
+                "PP:" + std::to_string(act->chunk) + (fwd ? "RECV_F" : "RECV_B") + std::to_string(act->microbatch);
+            own_send =
+                "PP:" + std::to_string(act->chunk) + (fwd ? "SEND_F" : "SEND_B") + std::to_string(act->microbatch);
         } else if (name.rfind("Forward ", 0) == 0 || name.rfind("Backward ", 0) == 0) {
             compute = true;
         }
@@ -191,7 +193,8 @@ private slots:
         }
         QVERIFY(!validate_schedule(r.order));
         QCOMPARE(r.recognised_schedule, expected_kind(f));
-        QCOMPARE(r.timeline.meta.schedule, r.recognised_schedule.empty() ? std::string("custom") : r.recognised_schedule);
+        QCOMPARE(r.timeline.meta.schedule,
+                 r.recognised_schedule.empty() ? std::string("custom") : r.recognised_schedule);
         QCOMPARE(r.inferred, f["schedule_class"] == "Schedule1F1B");
         // Every compute action and every transfer of the step is on the timeline.
         std::size_t compute = 0, comm = 0;
@@ -247,7 +250,8 @@ private slots:
         QVERIFY(r.inferred);
         QVERIFY(std::any_of(r.notes.begin(), r.notes.end(),
                             [](auto& n) { return n.find("order inferred") != std::string::npos; }));
-        for (const auto& s : r.timeline.memory) QVERIFY(s.time_us >= -1e3 && s.time_us <= r.timeline.step_time_us() + 1e4);
+        for (const auto& s : r.timeline.memory)
+            QVERIFY(s.time_us >= -1e3 && s.time_us <= r.timeline.step_time_us() + 1e4);
         QVERIFY(r.timeline.memory.size() > 100);
     }
 
@@ -261,7 +265,8 @@ private slots:
             QFAIL("step 7 accepted");
         } catch (const ImportError& e) {
             const std::string what = e.what();
-            QVERIFY2(what.find("step 7") != std::string::npos && what.find("has steps 1, 2") != std::string::npos, e.what());
+            QVERIFY2(what.find("step 7") != std::string::npos && what.find("has steps 1, 2") != std::string::npos,
+                     e.what());
         }
     }
 
@@ -276,7 +281,8 @@ private slots:
     void folderImportsEveryRank() {
         QTemporaryDir tmp;
         for (const auto& path : files_of(fixture("interleaved")))
-            QVERIFY(QFile::copy(QString::fromStdString(path), tmp.filePath(QFileInfo(QString::fromStdString(path)).fileName())));
+            QVERIFY(QFile::copy(QString::fromStdString(path),
+                                tmp.filePath(QFileInfo(QString::fromStdString(path)).fileName())));
         QFile(tmp.filePath("notes.txt")).open(QIODevice::WriteOnly);  // not a trace: ignored
         const ImportResult r = import_trace_files({tmp.path().toStdString()});
         QCOMPARE(r.files.size(), std::size_t(2));
@@ -287,12 +293,18 @@ private slots:
     void badInputsAreRefused_data() {
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("missing rank") << "missing" << "no file for rank 1";
-        QTest::newRow("same rank twice") << "twice" << "appears twice";
-        QTest::newRow("truncated json") << "truncated" << "truncated JSON";
-        QTest::newRow("truncated gzip") << "truncated-gz" << "truncated";
-        QTest::newRow("ranks of two runs") << "mixed" << "from one run";
-        QTest::newRow("no such file") << "nofile" << "no such file";
+        QTest::newRow("missing rank") << "missing"
+                                      << "no file for rank 1";
+        QTest::newRow("same rank twice") << "twice"
+                                         << "appears twice";
+        QTest::newRow("truncated json") << "truncated"
+                                        << "truncated JSON";
+        QTest::newRow("truncated gzip") << "truncated-gz"
+                                        << "truncated";
+        QTest::newRow("ranks of two runs") << "mixed"
+                                           << "from one run";
+        QTest::newRow("no such file") << "nofile"
+                                      << "no such file";
     }
     void badInputsAreRefused() {
         QFETCH(QString, what);

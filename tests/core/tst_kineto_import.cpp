@@ -31,7 +31,8 @@ constexpr long long kBase = 1'790'000'000'000'000'000LL;
 
 ImportResult import_docs(const std::vector<json>& docs, const ImportOptions& opt = {}) {
     std::vector<KinetoTrace> traces;
-    for (std::size_t i = 0; i < docs.size(); ++i) traces.push_back(read_doc(docs[i], "rank" + std::to_string(i) + ".json"));
+    for (std::size_t i = 0; i < docs.size(); ++i)
+        traces.push_back(read_doc(docs[i], "rank" + std::to_string(i) + ".json"));
     return import_kineto(traces, opt);
 }
 
@@ -67,12 +68,14 @@ private slots:
         const ImportResult r = import_docs({rank_doc(0, 2, kBase, pp_rank0()), rank_doc(1, 2, kBase, pp_rank1())});
         const Timeline& tl = r.timeline;
         const std::vector<std::tuple<int, std::string, double, double>> want = {
-            {0, "0F0", 0, 10},      {0, "0SEND_F0", 10.5, 11.5}, {0, "0RECV_B0", 12.2, 40}, {0, "0B0", 40, 60},
-            {1, "1RECV_F0", 0.2, 12}, {1, "1F0", 12, 22},        {1, "1B0", 22, 38},         {1, "1SEND_B0", 38.2, 38.8}};
+            {0, "0F0", 0, 10},  {0, "0SEND_F0", 10.5, 11.5}, {0, "0RECV_B0", 12.2, 40},
+            {0, "0B0", 40, 60}, {1, "1RECV_F0", 0.2, 12},    {1, "1F0", 12, 22},
+            {1, "1B0", 22, 38}, {1, "1SEND_B0", 38.2, 38.8}};
         for (const auto& [rank, act, a, b] : want) {
             const TimelineEvent* e = find(tl, rank, act);
             QVERIFY2(e != nullptr, act.c_str());
-            QVERIFY2(near(e->start_us, a) && near(e->end_us, b), qPrintable(QString("%1: %2..%3").arg(act.c_str()).arg(e->start_us).arg(e->end_us)));
+            QVERIFY2(near(e->start_us, a) && near(e->end_us, b),
+                     qPrintable(QString("%1: %2..%3").arg(act.c_str()).arg(e->start_us).arg(e->end_us)));
         }
         QCOMPARE(tl.events.size(), want.size());  // PP:0UNSHARD is bookkeeping: skipped
         const Stats st = compute_stats(tl);
@@ -95,7 +98,8 @@ private slots:
             import_docs({rank_doc(0, 2, kBase, pp_rank0()), rank_doc(1, 2, kBase + 50'000, pp_rank1())});
         QVERIFY2(near(r.clock_shift_us[0], 38.2 + 50 - 40) && r.clock_shift_us[1] == 0,
                  qPrintable(QString("%1 %2").arg(r.clock_shift_us[0]).arg(r.clock_shift_us[1])));
-        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(), [](auto& n) { return n.find("rank 0 +48.2 µs") != std::string::npos; }));
+        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(),
+                            [](auto& n) { return n.find("rank 0 +48.2 µs") != std::string::npos; }));
         const Timeline& tl = r.timeline;
         QVERIFY(find(tl, 0, "0RECV_B0")->end_us >= find(tl, 1, "1SEND_B0")->start_us - 1e-6);
         QVERIFY(find(tl, 1, "1RECV_F0")->end_us >= find(tl, 0, "0SEND_F0")->start_us - 1e-6);
@@ -142,7 +146,9 @@ private slots:
         QVERIFY_HAS(r.notes[0], "step 2 skipped");
         ImportOptions opt;
         opt.step = 2;
-        QVERIFY_HAS(error_of([&] { import_docs({rank_doc(0, 2, kBase, r0), rank_doc(1, 2, kBase, r1)}, opt); }),
+        QVERIFY_HAS(error_of([&] {
+                        import_docs({rank_doc(0, 2, kBase, r0), rank_doc(1, 2, kBase, r1)}, opt);
+                    }),
                     "not a valid schedule");
     }
 
@@ -157,9 +163,12 @@ private slots:
         QTest::newRow("negative dur") << ev(R"("ts":1,"dur":-5)") << "\"dur\" must be a finite number";
         QTest::newRow("missing ts") << ev(R"("dur":1)") << "missing \"ts\"";
         QTest::newRow("NaN literal") << ev(R"("ts":NaN,"dur":1)") << "not valid JSON at byte";
-        QTest::newRow("truncated") << R"({"traceEvents":[{"ph":"X","ts":1)" << "truncated JSON";
-        QTest::newRow("empty") << "" << "truncated JSON";
-        QTest::newRow("bad rank") << R"({"distributedInfo":{"rank":-3},"traceEvents":[]})" << "distributedInfo.rank";
+        QTest::newRow("truncated") << R"({"traceEvents":[{"ph":"X","ts":1)"
+                                   << "truncated JSON";
+        QTest::newRow("empty") << ""
+                               << "truncated JSON";
+        QTest::newRow("bad rank") << R"({"distributedInfo":{"rank":-3},"traceEvents":[]})"
+                                  << "distributedInfo.rank";
     }
     void badTimesAndBadJson() {
         QFETCH(QString, text);
@@ -213,12 +222,14 @@ private slots:
         const EventMapping m = EventMapping::from_json(mapping, "megatron.json");
         ImportOptions opt;
         opt.mapping = &m;
-        const ImportResult r = import_docs(
-            {rank_doc(0, 2, kBase, {ann("iteration 7", 0, 100), ann("fwd s0 m0", 0, 10), ann("send-activation", 10, 2),
-                                    ann("recv-grad", 12, 20), ann("bwd s0 m0", 32, 10)}),
-             rank_doc(1, 2, kBase, {ann("iteration 7", 0, 100), ann("recv-activation", 0, 12), ann("fwd s1 m0", 12, 8),
-                                    ann("bwd s1 m0", 20, 9), ann("send-grad", 29, 1)})},
-            opt);
+        const ImportResult r =
+            import_docs({rank_doc(0, 2, kBase,
+                                  {ann("iteration 7", 0, 100), ann("fwd s0 m0", 0, 10), ann("send-activation", 10, 2),
+                                   ann("recv-grad", 12, 20), ann("bwd s0 m0", 32, 10)}),
+                         rank_doc(1, 2, kBase,
+                                  {ann("iteration 7", 0, 100), ann("recv-activation", 0, 12), ann("fwd s1 m0", 12, 8),
+                                   ann("bwd s1 m0", 20, 9), ann("send-grad", 29, 1)})},
+                        opt);
         QCOMPARE(r.step, 7LL);
         QCOMPARE(r.timeline.meta.backend, std::string("megatron"));
         QCOMPARE(test::text(r.order.ranks[0]), std::string("0F0 0SEND_F0 0RECV_B0 0B0"));
@@ -233,13 +244,18 @@ private slots:
         // Plain strings: moc does not read raw strings with delimiters.
         QTest::newRow("bad regex") << "{\"actions\":[{\"pattern\":\"(fwd\",\"kind\":\"F\"}]}"
                                    << "actions[0].pattern: not a valid regular expression";
-        QTest::newRow("no microbatch") << "{\"actions\":[{\"pattern\":\"fwd\",\"kind\":\"F\"}]}" << "(?<microbatch>";
-        QTest::newRow("no kind") << "{\"actions\":[{\"pattern\":\"fwd (?<microbatch>\\\\d+)\"}]}" << "needs \"kind\"";
+        QTest::newRow("no microbatch") << "{\"actions\":[{\"pattern\":\"fwd\",\"kind\":\"F\"}]}"
+                                       << "(?<microbatch>";
+        QTest::newRow("no kind") << "{\"actions\":[{\"pattern\":\"fwd (?<microbatch>\\\\d+)\"}]}"
+                                 << "needs \"kind\"";
         QTest::newRow("bad kind") << "{\"actions\":[{\"pattern\":\"f(?<microbatch>\\\\d+)\",\"kind\":\"X\"}]}"
                                   << "must be an action kind";
-        QTest::newRow("unknown key") << "{\"actoins\":[]}" << "unknown key \"actoins\"";
-        QTest::newRow("not an object") << "[1]" << "JSON object";
-        QTest::newRow("name twice") << "{\"step\":\"(?<a>x)(?<a>y)\"}" << "named twice";
+        QTest::newRow("unknown key") << "{\"actoins\":[]}"
+                                     << "unknown key \"actoins\"";
+        QTest::newRow("not an object") << "[1]"
+                                       << "JSON object";
+        QTest::newRow("name twice") << "{\"step\":\"(?<a>x)(?<a>y)\"}"
+                                    << "named twice";
     }
     void badMappings() {
         QFETCH(QString, doc);
@@ -258,25 +274,27 @@ private slots:
             Ev e{"gemm", ts, dur, cat, json{{"correlation", corr}}, 7};
             return e;
         };
-        json doc = rank_doc(0, 1, kBase, {ann("ProfilerStep#3", 0, 100), ann("PP:0F0", 0, 10), launch(2, 7),
-                                          ann("PP:0B0", 12, 20), launch(15, 8), launch(20, 9), kernel(5, 4, 7),
-                                          kernel(25, 20, 8), kernel(46, 4, 9, "gpu_memcpy"), kernel(60, 5, 99)});
+        json doc = rank_doc(
+            0, 1, kBase,
+            {ann("ProfilerStep#3", 0, 100), ann("PP:0F0", 0, 10), launch(2, 7), ann("PP:0B0", 12, 20), launch(15, 8),
+             launch(20, 9), kernel(5, 4, 7), kernel(25, 20, 8), kernel(46, 4, 9, "gpu_memcpy"), kernel(60, 5, 99)});
         doc["deviceProperties"] = json::array({{{"id", 0}, {"name", "NVIDIA H200"}}});
         const ImportResult r = import_docs({doc});
         QVERIFY(near(find(r.timeline, 0, "0F0")->start_us, 0) && near(find(r.timeline, 0, "0F0")->end_us, 4));
         QVERIFY(near(find(r.timeline, 0, "0B0")->start_us, 20) && near(find(r.timeline, 0, "0B0")->end_us, 45));
         QCOMPARE(r.timeline.meta.devices, std::vector<std::string>{"NVIDIA H200/gloo"});
-        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(), [](auto& n) { return n.find("GPU time") != std::string::npos; }));
+        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(),
+                            [](auto& n) { return n.find("GPU time") != std::string::npos; }));
     }
 
     // DualPipeV runs two actions in one range; the autograd engine's first function is
     // where the forward ends and the backward begins.
     void overlappedPairSplitsAtTheAutogradSeam() {
-        const ImportResult r = import_docs({rank_doc(
-            0, 1, kBase,
-            {ann("ProfilerStep#0", 0, 100), ann("PP:0F0", 0, 10), ann("PP:(0F1;0B0)OVERLAP_F_B", 10, 30),
-             op("aten::linear", 11, 9), op("autograd::engine::evaluate_function: AddmmBackward0", 22, 16),
-             ann("PP:0B1", 40, 20)})});
+        const ImportResult r = import_docs(
+            {rank_doc(0, 1, kBase,
+                      {ann("ProfilerStep#0", 0, 100), ann("PP:0F0", 0, 10), ann("PP:(0F1;0B0)OVERLAP_F_B", 10, 30),
+                       op("aten::linear", 11, 9), op("autograd::engine::evaluate_function: AddmmBackward0", 22, 16),
+                       ann("PP:0B1", 40, 20)})});
         QCOMPARE(test::text(r.order.ranks[0]), std::string("0F0 0F1 0B0 0B1"));
         QVERIFY(near(find(r.timeline, 0, "0F1")->end_us, 22) && near(find(r.timeline, 0, "0B0")->start_us, 22));
         QVERIFY(near(find(r.timeline, 0, "0B0")->end_us, 40));
@@ -286,10 +304,16 @@ private slots:
     void memoryFromAllocatorEvents() {
         json doc = rank_doc(0, 1, kBase, {ann("ProfilerStep#1", 0, 100), ann("PP:0F0", 0, 10), ann("PP:0B0", 10, 10)});
         const auto mem = [](double ts, long long total, int dev) {
-            return json{{"ph", "i"}, {"name", "[memory]"}, {"cat", "cpu_instant_event"}, {"ts", ts}, {"pid", 100}, {"tid", 1},
+            return json{{"ph", "i"},
+                        {"name", "[memory]"},
+                        {"cat", "cpu_instant_event"},
+                        {"ts", ts},
+                        {"pid", 100},
+                        {"tid", 1},
                         {"args", {{"Total Allocated", total}, {"Device Type", dev}, {"Bytes", 1}}}};
         };
-        for (const json& m : {mem(5, 100, 0), mem(6, 4096, 1), mem(12, 8192, 1), mem(500, 99, 1)}) doc["traceEvents"].push_back(m);
+        for (const json& m : {mem(5, 100, 0), mem(6, 4096, 1), mem(12, 8192, 1), mem(500, 99, 1)})
+            doc["traceEvents"].push_back(m);
         const ImportResult r = import_docs({doc});
         QCOMPARE(r.timeline.memory.size(), std::size_t(2));
         QCOMPARE(r.timeline.memory[1].activations, std::int64_t(8192));
@@ -317,9 +341,16 @@ private slots:
         // the trailing forward-like run (gradient scaling) neither.
         using C = OpSpan;
         std::vector<std::string> notes;
-        const auto acts = infer_actions({{0, 1, C::Forward}, {2, 3, C::Comm}, {4, 20, C::Forward}, {21, 22, C::Comm},
-                                         {30, 50, C::Backward}, {51, 52, C::Comm}, {53, 60, C::Forward},
-                                         {61, 62, C::Comm}, {70, 90, C::Backward}, {91, 92, C::Forward}},
+        const auto acts = infer_actions({{0, 1, C::Forward},
+                                         {2, 3, C::Comm},
+                                         {4, 20, C::Forward},
+                                         {21, 22, C::Comm},
+                                         {30, 50, C::Backward},
+                                         {51, 52, C::Comm},
+                                         {53, 60, C::Forward},
+                                         {61, 62, C::Comm},
+                                         {70, 90, C::Backward},
+                                         {91, 92, C::Forward}},
                                         notes);
         QCOMPARE(acts.size(), std::size_t(4));
         QCOMPARE(to_string(acts[0].action), std::string("0F0"));

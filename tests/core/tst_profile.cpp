@@ -146,8 +146,10 @@ private slots:
             own.device_slots.clear();
             const double t_shared = simulate(plan.schedule, plan.partition, shared).step_time_us();
             const double t_own = simulate(plan.schedule, plan.partition, own).step_time_us();
-            if (p == 2) QCOMPARE(t_shared, t_own);
-            else QVERIFY2(t_shared > 1.5 * t_own, qPrintable(QString("%1 vs %2").arg(t_shared).arg(t_own)));
+            if (p == 2)
+                QCOMPARE(t_shared, t_own);
+            else
+                QVERIFY2(t_shared > 1.5 * t_own, qPrintable(QString("%1 vs %2").arg(t_shared).arg(t_own)));
         }
     }
 

@@ -98,16 +98,16 @@ private slots:
                 const auto want = rank_texts(c.at("ranks"));
                 QCOMPARE(int(want.size()), spec.stages);
                 for (int r = 0; r < spec.stages; ++r)
-                    QVERIFY2(text(s.ranks[r]) == want[r],
-                             (where + " rank " + std::to_string(r) + "\n got  " + text(s.ranks[r]) +
-                              "\n want " + want[r]).c_str());
+                    QVERIFY2(text(s.ranks[r]) == want[r], (where + " rank " + std::to_string(r) + "\n got  " +
+                                                           text(s.ranks[r]) + "\n want " + want[r])
+                                                              .c_str());
                 const auto err = validate_schedule(make_schedule(spec, 1 << 20));
                 QVERIFY2(!err, (where + ": " + (err ? err->what() : "")).c_str());
                 ++matched[name];
             }
         }
-        for (std::string name : {"interleaved", "interleaved-zb", "bfs", "zb-v", "dualpipev", "zb-h1", "zb-h2",
-                                 "zb-greedy"})
+        for (std::string name :
+             {"interleaved", "interleaved-zb", "bfs", "zb-v", "dualpipev", "zb-h1", "zb-h2", "zb-greedy"})
             QVERIFY2(matched[name] > 10, name.c_str());
         QVERIFY(refused["dualpipev"] > 0 && refused["interleaved"] > 0);
     }

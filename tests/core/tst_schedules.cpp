@@ -63,10 +63,8 @@ private slots:
     void interleavedOrder() {
         const Schedule s = interleaved_order(2, 4, 2);
         QCOMPARE(s.chunk_rank, (std::vector<int>{0, 1, 0, 1}));
-        QCOMPARE(text(s.ranks[0]),
-                 std::string("0F0 0F1 2F0 2F1 0F2 2B0 0F3 2B1 2F2 0B0 2F3 0B1 2B2 2B3 0B2 0B3"));
-        QCOMPARE(text(s.ranks[1]),
-                 std::string("1F0 1F1 3F0 3B0 3F1 3B1 1F2 1B0 1F3 1B1 3F2 3B2 3F3 3B3 1B2 1B3"));
+        QCOMPARE(text(s.ranks[0]), std::string("0F0 0F1 2F0 2F1 0F2 2B0 0F3 2B1 2F2 0B0 2F3 0B1 2B2 2B3 0B2 0B3"));
+        QCOMPARE(text(s.ranks[1]), std::string("1F0 1F1 3F0 3B0 3F1 3B1 1F2 1B0 1F3 1B1 3F2 3B2 3F3 3B3 1B2 1B3"));
     }
 
     // Names round-trip; "zb" stays an alias of zb-greedy so old configs and traces load.
@@ -93,8 +91,7 @@ private slots:
     void sendRecvLowering() {
         const Schedule s = add_send_recv(one_f_one_b_order(2, 2));
         QCOMPARE(text(s.ranks[0]), std::string("0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1"));
-        QCOMPARE(text(s.ranks[1]),
-                 std::string("1RECV_F0 1F0 1B0 1SEND_B0 1RECV_F1 1F1 1B1 1SEND_B1"));
+        QCOMPARE(text(s.ranks[1]), std::string("1RECV_F0 1F0 1B0 1SEND_B0 1RECV_F1 1F1 1B1 1SEND_B1"));
         // Compute order is untouched by the pass.
         QCOMPARE(compute_text(s.ranks[0]), text(one_f_one_b_order(2, 2).ranks[0]));
     }
@@ -130,7 +127,8 @@ private slots:
                         const auto err = validate_schedule(s);
                         QVERIFY2(!err, err ? err->what().c_str() : "");
                         if (m <= 12) {  // and with every chunk recomputed
-                            const auto rc = validate_schedule(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)));
+                            const auto rc =
+                                validate_schedule(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)));
                             QVERIFY2(!rc, rc ? rc->what().c_str() : "");
                         }
                         ++checked;
@@ -147,15 +145,22 @@ private slots:
         QTest::addColumn<QString>("field");
         QTest::addColumn<QString>("says");
         const int I = int(ScheduleKind::Interleaved), G = int(ScheduleKind::GPipe);
-        QTest::newRow("interleaved m not multiple of rounds") << I << 4 << 9 << 2 << "microbatches" << "try 8 or 10";
-        QTest::newRow("zb-v three chunks") << int(ScheduleKind::ZBV) << 4 << 8 << 3 << "chunks" << "set chunks to 2";
+        QTest::newRow("interleaved m not multiple of rounds") << I << 4 << 9 << 2 << "microbatches"
+                                                              << "try 8 or 10";
+        QTest::newRow("zb-v three chunks") << int(ScheduleKind::ZBV) << 4 << 8 << 3 << "chunks"
+                                           << "set chunks to 2";
         QTest::newRow("dualpipev m < 2p") << int(ScheduleKind::DualPipeV) << 4 << 7 << 2 << "microbatches"
                                           << "use 8 or more";
-        QTest::newRow("zb-h1 two chunks") << int(ScheduleKind::ZBH1) << 4 << 8 << 2 << "chunks" << "zb-v";
-        QTest::newRow("interleaved one chunk") << I << 4 << 8 << 1 << "chunks" << "use 1f1b";
-        QTest::newRow("gpipe two chunks") << G << 4 << 8 << 2 << "chunks" << "interleaved";
-        QTest::newRow("more chunks than layers") << I << 4 << 8 << 3 << "stages" << "only 10 layers";
-        QTest::newRow("zero microbatches") << G << 4 << 0 << 1 << "microbatches" << ">= 1";
+        QTest::newRow("zb-h1 two chunks") << int(ScheduleKind::ZBH1) << 4 << 8 << 2 << "chunks"
+                                          << "zb-v";
+        QTest::newRow("interleaved one chunk") << I << 4 << 8 << 1 << "chunks"
+                                               << "use 1f1b";
+        QTest::newRow("gpipe two chunks") << G << 4 << 8 << 2 << "chunks"
+                                          << "interleaved";
+        QTest::newRow("more chunks than layers") << I << 4 << 8 << 3 << "stages"
+                                                 << "only 10 layers";
+        QTest::newRow("zero microbatches") << G << 4 << 0 << 1 << "microbatches"
+                                           << ">= 1";
     }
     void impossibleSpecsAreRefused() {
         QFETCH(int, kind);

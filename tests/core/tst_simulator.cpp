@@ -38,7 +38,10 @@ private slots:
                         if (std::abs(st.bubble_fraction - expect) > 1e-9)
                             QFAIL(qPrintable(QString("%1 p=%2 m=%3 f=%4: bubble %5, formula %6")
                                                  .arg(QString::fromStdString(std::string(to_string(kind))))
-                                                 .arg(p).arg(m).arg(f).arg(st.bubble_fraction, 0, 'g', 17)
+                                                 .arg(p)
+                                                 .arg(m)
+                                                 .arg(f)
+                                                 .arg(st.bubble_fraction, 0, 'g', 17)
                                                  .arg(expect, 0, 'g', 17)));
                         QVERIFY(st.bubble_formula.has_value());
                         QVERIFY(std::abs(*st.bubble_formula - expect) < 1e-15);
@@ -62,7 +65,11 @@ private slots:
                             const double ratio = r.idle_us / r.busy_us;
                             if (std::abs(ratio - expect) > 1e-9)
                                 QFAIL(qPrintable(QString("p=%1 v=%2 m=%3 rank %4: bubble/ideal %5, formula %6")
-                                                     .arg(p).arg(v).arg(m).arg(r.rank).arg(ratio, 0, 'g', 17)
+                                                     .arg(p)
+                                                     .arg(v)
+                                                     .arg(m)
+                                                     .arg(r.rank)
+                                                     .arg(ratio, 0, 'g', 17)
                                                      .arg(expect, 0, 'g', 17)));
                         }
                         QVERIFY(std::abs(st.bubble_fraction - *st.bubble_formula) < 1e-9);
@@ -82,7 +89,12 @@ private slots:
                     const double expect = zero_bubble_formula(p, m, f, i, w);
                     if (std::abs(st.bubble_fraction - expect) > 1e-9)
                         QFAIL(qPrintable(QString("p=%1 m=%2 F=%3 I=%4 W=%5: bubble %6, formula %7")
-                                             .arg(p).arg(m).arg(f).arg(i).arg(w).arg(st.bubble_fraction, 0, 'g', 12)
+                                             .arg(p)
+                                             .arg(m)
+                                             .arg(f)
+                                             .arg(i)
+                                             .arg(w)
+                                             .arg(st.bubble_fraction, 0, 'g', 12)
                                              .arg(expect, 0, 'g', 12)));
                     QVERIFY(std::abs(*st.bubble_formula - expect) < 1e-12);
                     for (const RankStats& r : st.ranks) QVERIFY(r.peak_inflight_microbatches <= 2 * p - 1 - r.rank);
@@ -101,7 +113,11 @@ private slots:
                 for (const RankStats& r : st.ranks) {
                     if (std::abs(r.idle_us - (p - 1) * 1.0) > 1e-9)
                         QFAIL(qPrintable(QString("p=%1 m=%2 rank %3: idle %4, (p-1)(F+I-W) = %5")
-                                             .arg(p).arg(m).arg(r.rank).arg(r.idle_us).arg(p - 1)));
+                                             .arg(p)
+                                             .arg(m)
+                                             .arg(r.rank)
+                                             .arg(r.idle_us)
+                                             .arg(p - 1)));
                     QVERIFY(r.peak_inflight_microbatches <= p);
                 }
                 QVERIFY(std::abs(*st.bubble_formula - st.bubble_fraction) < 1e-9);
@@ -139,7 +155,8 @@ private slots:
             const Partition part = balanced_partition(std::vector<double>(static_cast<std::size_t>(p * v), 1.0), p * v);
             const CostModel cost = uniform_cost_model(p * v, f, f, f, kAct);
             const Stats plain = compute_stats(simulate(s, part, cost));
-            const Stats rc = compute_stats(simulate(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)), part, cost));
+            const Stats rc =
+                compute_stats(simulate(add_recompute(s, std::vector<bool>(std::size_t(p * v), true)), part, cost));
             const QString name = QString::fromStdString(std::string(to_string(kind)));
             // The rank with the most activations sizes the device; the last rank of 1F1B held
             // one microbatch's anyway, so compare the peaks over ranks.
@@ -169,8 +186,10 @@ private slots:
             const Stats st = compute_stats(run_uniform(kind, 4, 8, v, 1, 1, 1));
             const QString text = QString::fromStdString(st.bubble_formula_text);
             QVERIFY2(!text.isEmpty() && !text.contains("no closed form for ?"), qPrintable(text));
-            if (st.bubble_formula) QVERIFY2(std::abs(*st.bubble_formula - st.bubble_fraction) < 1e-9, qPrintable(text));
-            else QVERIFY2(text.contains("simulated"), qPrintable(text));
+            if (st.bubble_formula)
+                QVERIFY2(std::abs(*st.bubble_formula - st.bubble_fraction) < 1e-9, qPrintable(text));
+            else
+                QVERIFY2(text.contains("simulated"), qPrintable(text));
         }
         QVERIFY(compute_stats(run_uniform(ScheduleKind::ZBH1, 4, 8, 1, 1, 1, 1)).bubble_formula.has_value());
     }

@@ -99,28 +99,42 @@ private slots:
     void importErrorsNameTheEvent_data() {
         QTest::addColumn<QString>("trace");
         QTest::addColumn<QString>("message");
-        QTest::newRow("not a trace") << R"({"foo": 1})" << "expected an object with a \"traceEvents\" array";
-        QTest::newRow("no actions") << R"({"traceEvents": []})" << "no PipeLab action events";
-        QTest::newRow("missing ts") << R"({"traceEvents": [{"ph": "X", "pid": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
-                                    << "trace event #0: missing \"ts\"";
-        QTest::newRow("bad kind") << R"({"traceEvents": [{"ph": "M"}, {"ph": "X", "pid": 0, "ts": 0, "dur": 1, "args": {"kind": "Z", "chunk": 0, "microbatch": 0}}]})"
-                                  << "trace event #1: args.kind \"Z\" is not an action kind";
-        QTest::newRow("negative dur") << R"({"traceEvents": [{"ph": "X", "pid": 0, "ts": 0, "dur": -1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
-                                      << "trace event #0: \"dur\" must be >= 0";
-        QTest::newRow("huge pid") << R"({"traceEvents": [{"ph": "X", "pid": 999999, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
-                                  << "trace event #0: \"pid\" 999999 is not a rank";
-        QTest::newRow("ph not string") << R"({"traceEvents": [{"ph": 1}]})" << "trace event #0: \"ph\" must be a string";
-        const QString ok_event = R"({"ph": "X", "pid": 0, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}})";
-        QTest::newRow("infinite time") << R"({"traceEvents": [{"ph": "X", "pid": 0, "ts": 1e308, "dur": 1e308, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
-                                       << "trace event #0: \"ts\" must be a finite number within +-1e15";
-        QTest::newRow("negative bytes") << R"({"traceEvents": [)" + ok_event + R"(, {"ph": "C", "name": "memory", "pid": 0, "ts": 0, "args": {"params": -5, "grads": 0, "optimizer": 0, "activations": 0}}]})"
-                                        << "trace event #1: \"args.params\" must be >= 0";
-        QTest::newRow("meta stages huge") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"stages": 2000000000}}})"
-                                          << "pipelab.meta.stages must be an integer in 1..1024";
-        QTest::newRow("meta schedule not text") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"schedule": 3}}})"
-                                                << "pipelab.meta.schedule must be a string";
-        QTest::newRow("meta bounds huge") << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"bounds": [0, 4294967296]}}})"
-                                          << "pipelab.meta.bounds must hold integers in 0..1000000";
+        QTest::newRow("not a trace") << R"({"foo": 1})"
+                                     << "expected an object with a \"traceEvents\" array";
+        QTest::newRow("no actions") << R"({"traceEvents": []})"
+                                    << "no PipeLab action events";
+        QTest::newRow("missing ts")
+            << R"({"traceEvents": [{"ph": "X", "pid": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
+            << "trace event #0: missing \"ts\"";
+        QTest::newRow("bad kind")
+            << R"({"traceEvents": [{"ph": "M"}, {"ph": "X", "pid": 0, "ts": 0, "dur": 1, "args": {"kind": "Z", "chunk": 0, "microbatch": 0}}]})"
+            << "trace event #1: args.kind \"Z\" is not an action kind";
+        QTest::newRow("negative dur")
+            << R"({"traceEvents": [{"ph": "X", "pid": 0, "ts": 0, "dur": -1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
+            << "trace event #0: \"dur\" must be >= 0";
+        QTest::newRow("huge pid")
+            << R"({"traceEvents": [{"ph": "X", "pid": 999999, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
+            << "trace event #0: \"pid\" 999999 is not a rank";
+        QTest::newRow("ph not string") << R"({"traceEvents": [{"ph": 1}]})"
+                                       << "trace event #0: \"ph\" must be a string";
+        const QString ok_event =
+            R"({"ph": "X", "pid": 0, "ts": 0, "dur": 1, "args": {"kind": "F", "chunk": 0, "microbatch": 0}})";
+        QTest::newRow("infinite time")
+            << R"({"traceEvents": [{"ph": "X", "pid": 0, "ts": 1e308, "dur": 1e308, "args": {"kind": "F", "chunk": 0, "microbatch": 0}}]})"
+            << "trace event #0: \"ts\" must be a finite number within +-1e15";
+        QTest::newRow("negative bytes")
+            << R"({"traceEvents": [)" + ok_event +
+                   R"(, {"ph": "C", "name": "memory", "pid": 0, "ts": 0, "args": {"params": -5, "grads": 0, "optimizer": 0, "activations": 0}}]})"
+            << "trace event #1: \"args.params\" must be >= 0";
+        QTest::newRow("meta stages huge")
+            << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"stages": 2000000000}}})"
+            << "pipelab.meta.stages must be an integer in 1..1024";
+        QTest::newRow("meta schedule not text")
+            << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"schedule": 3}}})"
+            << "pipelab.meta.schedule must be a string";
+        QTest::newRow("meta bounds huge")
+            << R"({"traceEvents": [)" + ok_event + R"(], "pipelab": {"meta": {"bounds": [0, 4294967296]}}})"
+            << "pipelab.meta.bounds must hold integers in 0..1000000";
     }
     void importErrorsNameTheEvent() {
         QFETCH(QString, trace);
@@ -167,7 +181,9 @@ private slots:
         QCOMPARE(static_cast<unsigned char>(bytes[0]), 0x1fu);
         QCOMPARE(static_cast<unsigned char>(bytes[1]), 0x8bu);
         QVERIFY2(bytes.size() * 4 < QFileInfo(QString::fromStdString(plain)).size(),
-                 qPrintable(QString("gzip %1 bytes vs plain %2").arg(bytes.size()).arg(QFileInfo(QString::fromStdString(plain)).size())));
+                 qPrintable(QString("gzip %1 bytes vs plain %2")
+                                .arg(bytes.size())
+                                .arg(QFileInfo(QString::fromStdString(plain)).size())));
         const Timeline back = read_chrome_trace(gz);
         QCOMPARE(back.events.size(), tl.events.size());
         QCOMPARE(back.meta, tl.meta);

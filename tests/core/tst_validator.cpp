@@ -32,9 +32,8 @@ private slots:
     }
 
     void acceptsSplitBackward() {
-        const auto err = validate_schedule(two_rank(
-            "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0I0 0RECV_B1 0I1 0W0 0W1",
-            "1RECV_F0 1F0 1I0 1SEND_B0 1RECV_F1 1F1 1I1 1SEND_B1 1W1 1W0"));
+        const auto err = validate_schedule(two_rank("0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0I0 0RECV_B1 0I1 0W0 0W1",
+                                                    "1RECV_F0 1F0 1I0 1SEND_B0 1RECV_F1 1F1 1I1 1SEND_B1 1W1 1W0"));
         QVERIFY2(!err, err ? err->what().c_str() : "");
     }
 
@@ -44,48 +43,36 @@ private slots:
         QTest::addColumn<int>("rank");
         QTest::addColumn<int>("index");
         QTest::addColumn<QString>("says");
-        QTest::newRow("missing backward")
-            << kGood0 << "1RECV_F0 1F0 1B0 1SEND_B0 1RECV_F1 1F1 1SEND_B1" << 1 << 7
-            << "chunk 1 microbatch 1 has no backward";
-        QTest::newRow("duplicate forward")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0F1 0RECV_B0 0B0 0RECV_B1 0B1" << kGood1 << 0 << 4
-            << "duplicate F: already at #2";
-        QTest::newRow("recv with no send")
-            << "0F0 0SEND_F0 0F1 0RECV_B0 0B0 0RECV_B1 0B1" << kGood1 << 1 << 4
-            << "receive with no matching send: rank 0 never runs 0SEND_F1";
-        QTest::newRow("circular wait")
-            << "0F0 0SEND_F0 0F1 0RECV_B0 0SEND_F1 0B0 0RECV_B1 0B1"
-            << "1RECV_F0 1F0 1RECV_F1 1F1 1B0 1SEND_B0 1B1 1SEND_B1" << 0 << 3 << "deadlock: circular wait";
-        QTest::newRow("backward before forward")
-            << "0F0 0SEND_F0 0RECV_B1 0B1 0F1 0SEND_F1 0RECV_B0 0B0" << kGood1 << 0 << 3
-            << "0B1 cannot come before 0F1: its forward has not run";
+        QTest::newRow("missing backward") << kGood0 << "1RECV_F0 1F0 1B0 1SEND_B0 1RECV_F1 1F1 1SEND_B1" << 1 << 7
+                                          << "chunk 1 microbatch 1 has no backward";
+        QTest::newRow("duplicate forward") << "0F0 0SEND_F0 0F1 0SEND_F1 0F1 0RECV_B0 0B0 0RECV_B1 0B1" << kGood1 << 0
+                                           << 4 << "duplicate F: already at #2";
+        QTest::newRow("recv with no send") << "0F0 0SEND_F0 0F1 0RECV_B0 0B0 0RECV_B1 0B1" << kGood1 << 1 << 4
+                                           << "receive with no matching send: rank 0 never runs 0SEND_F1";
+        QTest::newRow("circular wait") << "0F0 0SEND_F0 0F1 0RECV_B0 0SEND_F1 0B0 0RECV_B1 0B1"
+                                       << "1RECV_F0 1F0 1RECV_F1 1F1 1B0 1SEND_B0 1B1 1SEND_B1" << 0 << 3
+                                       << "deadlock: circular wait";
+        QTest::newRow("backward before forward") << "0F0 0SEND_F0 0RECV_B1 0B1 0F1 0SEND_F1 0RECV_B0 0B0" << kGood1 << 0
+                                                 << 3 << "0B1 cannot come before 0F1: its forward has not run";
         QTest::newRow("forward before its input")
             << kGood0 << "1F0 1RECV_F0 1B0 1SEND_B0 1RECV_F1 1F1 1B1 1SEND_B1" << 1 << 0
             << "1F0 cannot come before 1RECV_F0: its input has not arrived";
-        QTest::newRow("action on the wrong rank")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 1F0" << kGood1 << 0 << 8
-            << "chunk 1 lives on rank 1";
-        QTest::newRow("microbatch out of range")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0F7" << kGood1 << 0 << 8
-            << "microbatch 7 not in 0..1";
-        QTest::newRow("send across no boundary")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0SEND_B0" << kGood1 << 0 << 8
-            << "no rank boundary before chunk 0";
-        QTest::newRow("B and W both")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0W1" << kGood1 << 0 << 8
-            << "has both a full backward B and a split I/W";
-        QTest::newRow("W without I")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1" << kGood1 << 0 << 7
-            << "chunk 0 microbatch 1 has W but no I";
-        QTest::newRow("I without W")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0I1" << kGood1 << 0 << 8
-            << "chunk 0 microbatch 1 has I but no W";
-        QTest::newRow("W before I")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1 0I1" << kGood1 << 0 << 7
-            << "0W1 cannot come before 0I1: its input gradient (I) has not run";
-        QTest::newRow("gradient never received")
-            << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0B1" << kGood1 << 0 << 7
-            << "never receives its output gradient (RECV_B) from rank 1";
+        QTest::newRow("action on the wrong rank") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 1F0" << kGood1
+                                                  << 0 << 8 << "chunk 1 lives on rank 1";
+        QTest::newRow("microbatch out of range") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0F7" << kGood1
+                                                 << 0 << 8 << "microbatch 7 not in 0..1";
+        QTest::newRow("send across no boundary") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0SEND_B0"
+                                                 << kGood1 << 0 << 8 << "no rank boundary before chunk 0";
+        QTest::newRow("B and W both") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0B1 0W1" << kGood1 << 0 << 8
+                                      << "has both a full backward B and a split I/W";
+        QTest::newRow("W without I") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1" << kGood1 << 0 << 7
+                                     << "chunk 0 microbatch 1 has W but no I";
+        QTest::newRow("I without W") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0I1" << kGood1 << 0 << 8
+                                     << "chunk 0 microbatch 1 has I but no W";
+        QTest::newRow("W before I") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0RECV_B1 0W1 0I1" << kGood1 << 0 << 7
+                                    << "0W1 cannot come before 0I1: its input gradient (I) has not run";
+        QTest::newRow("gradient never received") << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0B1" << kGood1 << 0 << 7
+                                                 << "never receives its output gradient (RECV_B) from rank 1";
         QTest::newRow("gradient received too late")
             << "0F0 0SEND_F0 0F1 0SEND_F1 0RECV_B0 0B0 0B1 0RECV_B1" << kGood1 << 0 << 6
             << "0B1 cannot come before 0RECV_B1: its output gradient has not arrived";

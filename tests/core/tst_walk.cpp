@@ -138,18 +138,23 @@ private slots:
         double f_sum = 0;  // one forward per microbatch on the slowest rank
         for (int c = 0; c < 4; ++c) {
             double f = 0;
-            for (int l = plan.partition.first_layer(c); l < plan.partition.end_layer(c); ++l) f += plan.cost.layers[l].fwd_us;
+            for (int l = plan.partition.first_layer(c); l < plan.partition.end_layer(c); ++l)
+                f += plan.cost.layers[l].fwd_us;
             f_sum = std::max(f_sum, f * 8);
         }
         const double extra = b.step_time_us - a.step_time_us;
-        qInfo("step %.1f -> %.1f us (+%.1f, one forward per microbatch = %.1f)", a.step_time_us, b.step_time_us, extra, f_sum);
+        qInfo("step %.1f -> %.1f us (+%.1f, one forward per microbatch = %.1f)", a.step_time_us, b.step_time_us, extra,
+              f_sum);
         QVERIFY(extra > 0.5 * f_sum && extra < 1.6 * f_sum);
         // Rank r holds 4 - r microbatches; with recomputation only one keeps its activations
         // (the one being recomputed or computed), the others their inputs.
         QVERIFY(b.ranks[0].peak_activation_bytes < a.ranks[0].peak_activation_bytes / 2);
         for (int r = 0; r < 4; ++r) {
             QVERIFY2(b.ranks[r].peak_activation_bytes <= a.ranks[r].peak_activation_bytes,
-                     qPrintable(QString("rank %1: %2 vs %3").arg(r).arg(b.ranks[r].peak_activation_bytes).arg(a.ranks[r].peak_activation_bytes)));
+                     qPrintable(QString("rank %1: %2 vs %3")
+                                    .arg(r)
+                                    .arg(b.ranks[r].peak_activation_bytes)
+                                    .arg(a.ranks[r].peak_activation_bytes)));
             QCOMPARE(b.ranks[r].peak_inflight_microbatches, a.ranks[r].peak_inflight_microbatches);
         }
     }
@@ -163,7 +168,8 @@ private slots:
         std::iter_swap(r, b);
         const auto err = validate_schedule(s);
         QVERIFY(err.has_value());
-        QVERIFY2(QString::fromStdString(err->message).contains("1B0 cannot come before 1R0: its recompute has not run"), err->message.c_str());
+        QVERIFY2(QString::fromStdString(err->message).contains("1B0 cannot come before 1R0: its recompute has not run"),
+                 err->message.c_str());
     }
 };
 

@@ -44,8 +44,10 @@ private slots:
         QVERIFY(std::abs(x.transfer_us - 300) < 1e-6);
         QVERIFY(std::abs(x.idle_us - (tl.events[x.producer].duration_us() + 300)) < 1e-6);
         const QString why = QString::fromStdString(explain_wait(tl, w, f));
-        QVERIFY2(why.startsWith("1F0 on stage 1 waited ") && why.endsWith(" for 0F0 on stage 0 (+300.0 us transfer)"), qPrintable(why));
-        QVERIFY(QString::fromStdString(explain_wait(tl, w, find(tl, 0, ActionKind::F, 0, 0))).endsWith("started at once"));
+        QVERIFY2(why.startsWith("1F0 on stage 1 waited ") && why.endsWith(" for 0F0 on stage 0 (+300.0 us transfer)"),
+                 qPrintable(why));
+        QVERIFY(
+            QString::fromStdString(explain_wait(tl, w, find(tl, 0, ActionKind::F, 0, 0))).endsWith("started at once"));
     }
 
     // The critical path covers the step exactly: compute + transfers + the rest.
@@ -63,14 +65,19 @@ private slots:
         const CriticalPath cp = analyse_waits(tl).critical;
         QVERIFY(!cp.events.empty());
         const double sum = cp.compute_us + cp.transfer_us + cp.other_us;
-        QVERIFY2(std::abs(sum - tl.step_time_us()) < 1e-6 * tl.step_time_us(),
-                 qPrintable(QString("%1 + %2 + %3 vs %4").arg(cp.compute_us).arg(cp.transfer_us).arg(cp.other_us).arg(tl.step_time_us())));
+        QVERIFY2(std::abs(sum - tl.step_time_us()) < 1e-6 * tl.step_time_us(), qPrintable(QString("%1 + %2 + %3 vs %4")
+                                                                                              .arg(cp.compute_us)
+                                                                                              .arg(cp.transfer_us)
+                                                                                              .arg(cp.other_us)
+                                                                                              .arg(tl.step_time_us())));
         // Consecutive path events never overlap and the last ends the step.
         for (std::size_t i = 1; i < cp.events.size(); ++i)
             QVERIFY(tl.events[cp.events[i - 1]].end_us <= tl.events[cp.events[i]].end_us + 1e-9);
         QCOMPARE(tl.events[cp.events.back()].end_us, tl.step_time_us());
-        if (latency == 0) QVERIFY(cp.transfer_us < 1e-9);
-        else QVERIFY(cp.transfer_us >= 2 * latency);  // at least into the pipe and back
+        if (latency == 0)
+            QVERIFY(cp.transfer_us < 1e-9);
+        else
+            QVERIFY(cp.transfer_us >= 2 * latency);  // at least into the pipe and back
     }
 
     // Warm-up until a rank's first backward, cool-down after its last forward; on an
@@ -119,10 +126,13 @@ private slots:
         tl.meta.stages = 2;
         tl.meta.microbatches = 1;
         tl.meta.chunk_rank = {0, 1};
-        tl.events = {{0, ActionKind::F, 0, 0, 0, 10}, {1, ActionKind::F, 1, 0, 12, 20},
-                     {1, ActionKind::B, 1, 0, 20, 40}, {0, ActionKind::B, 0, 0, 41, 60}};
+        tl.events = {{0, ActionKind::F, 0, 0, 0, 10},
+                     {1, ActionKind::F, 1, 0, 12, 20},
+                     {1, ActionKind::B, 1, 0, 20, 40},
+                     {0, ActionKind::B, 0, 0, 41, 60}};
         const WaitAnalysis w = analyse_waits(tl);
-        QCOMPARE(QString::fromStdString(explain_wait(tl, w, 1)), QString("1F0 on stage 1 waited 12.0 us for 0F0 on stage 0 (+2.0 us transfer)"));
+        QCOMPARE(QString::fromStdString(explain_wait(tl, w, 1)),
+                 QString("1F0 on stage 1 waited 12.0 us for 0F0 on stage 0 (+2.0 us transfer)"));
         QCOMPARE(w.events[3].producer, 2);
         const CriticalPath& cp = w.critical;
         QCOMPARE(cp.events, (std::vector<int>{0, 1, 2, 3}));

@@ -11,7 +11,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const pipelab::RunConfig cfg = pipelab::run_config_from_json(*j);
         const auto& p = cfg.pipeline;
         (void)pipelab::check_schedule_spec({p.schedule, p.stages, p.microbatches, p.chunks}, cfg.model.layers + 2);
-    } catch (const pipelab::ConfigError&) {
-    }
+    } catch (const pipelab::ConfigError&) {}
     return 0;
 }

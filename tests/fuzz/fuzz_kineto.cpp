@@ -27,7 +27,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         const pipelab::ImportResult r = pipelab::import_kineto(traces);
         (void)pipelab::compute_stats(r.timeline);
-    } catch (const pipelab::ImportError&) {
-    }
+    } catch (const pipelab::ImportError&) {}
     return 0;
 }

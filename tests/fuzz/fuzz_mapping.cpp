@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 (void)m.classify(k);
                 if (v.is_string()) (void)m.classify(v.get<std::string>());
             }
-    } catch (const pipelab::ImportError&) {
-    }
+    } catch (const pipelab::ImportError&) {}
     return 0;
 }

@@ -17,7 +17,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const pipelab::CostModel cm = pipelab::apply_profile(p, p.model, base, 2);
             (void)cm;
         }
-    } catch (const pipelab::ConfigError&) {
-    }
+    } catch (const pipelab::ConfigError&) {}
     return 0;
 }

@@ -68,8 +68,8 @@ struct HostOps {
         for (i64 i = 0; i < i64{B} * T * C; ++i) encoder_backward_wte_at(dwte, dout, tok, C, i);
         for (i64 i = 0; i < i64{T} * C; ++i) encoder_backward_wpe_at(dwpe, dout, B, T, C, i);
     }
-    void layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* w, const float* b,
-                           i64 N, int C) {
+    void layernorm_forward(float* out, float* mean, float* rstd, const float* x, const float* w, const float* b, i64 N,
+                           int C) {
         for (i64 r = 0; r < N; ++r)
             layernorm_forward_row(SerialLanes{}, out + r * C, mean + r, rstd + r, x + r * C, w, b, C);
     }
@@ -88,7 +88,8 @@ struct HostOps {
         }
     }
     void causal_softmax_forward(float* att, i64 rows, int T) {
-        for (i64 r = 0; r < rows; ++r) causal_softmax_forward_row(SerialLanes{}, att + r * T, static_cast<int>(r % T), T);
+        for (i64 r = 0; r < rows; ++r)
+            causal_softmax_forward_row(SerialLanes{}, att + r * T, static_cast<int>(r % T), T);
     }
     void causal_softmax_backward(float* datt, const float* att, i64 rows, int T) {
         for (i64 r = 0; r < rows; ++r)

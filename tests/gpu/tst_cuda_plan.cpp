@@ -19,7 +19,8 @@ class TestCudaPlan : public QObject {
     Q_OBJECT
 private slots:
     void config_section() {
-        const RunConfig c = parse_run_config(R"({"pipeline": {"stages": 2}, "cuda": {"devices": [0, 1], "precision": "bf16"}})");
+        const RunConfig c =
+            parse_run_config(R"({"pipeline": {"stages": 2}, "cuda": {"devices": [0, 1], "precision": "bf16"}})");
         QCOMPARE(c.cuda.devices, (std::vector<int>{0, 1}));
         QCOMPARE(c.cuda.precision, std::string("bf16"));
         // round trip, the default section included
@@ -33,14 +34,21 @@ private slots:
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("field");
         QTest::addColumn<QString>("says");
-        QTest::newRow("one per rank") << R"({"cuda": {"devices": [0, 0, 1]}})" << "cuda.devices"
+        QTest::newRow("one per rank") << R"({"cuda": {"devices": [0, 0, 1]}})"
+                                      << "cuda.devices"
                                       << "one GPU index per pipeline rank (pipeline.stages = 4), got 3";
-        QTest::newRow("negative") << R"({"pipeline": {"stages": 1}, "cuda": {"devices": [-1]}})" << "cuda.devices[0]"
+        QTest::newRow("negative") << R"({"pipeline": {"stages": 1}, "cuda": {"devices": [-1]}})"
+                                  << "cuda.devices[0]"
                                   << "must be a GPU index";
-        QTest::newRow("not a list") << R"({"cuda": {"devices": 0}})" << "cuda.devices" << "must be an array";
-        QTest::newRow("precision") << R"({"cuda": {"precision": "fp16"}})" << "cuda.precision"
+        QTest::newRow("not a list") << R"({"cuda": {"devices": 0}})"
+                                    << "cuda.devices"
+                                    << "must be an array";
+        QTest::newRow("precision") << R"({"cuda": {"precision": "fp16"}})"
+                                   << "cuda.precision"
                                    << "allowed: fp32, tf32, bf16";
-        QTest::newRow("typo") << R"({"cuda": {"device": [0]}})" << "cuda.device" << "unknown field";
+        QTest::newRow("typo") << R"({"cuda": {"device": [0]}})"
+                              << "cuda.device"
+                              << "unknown field";
     }
     void config_errors_name_the_field() {
         QFETCH(QString, json);
@@ -135,7 +143,8 @@ private slots:
             qInfo("rank %d: estimate %lld, executor %lld", r, static_cast<long long>(est[r].peak_activations),
                   static_cast<long long>(peak[r]));
             // the estimate adds messages in flight on top; activations alone must agree
-            QVERIFY2(est[r].peak_activations >= peak[r], qPrintable(QString("rank %1: %2 < %3").arg(r).arg(est[r].peak_activations).arg(peak[r])));
+            QVERIFY2(est[r].peak_activations >= peak[r],
+                     qPrintable(QString("rank %1: %2 < %3").arg(r).arg(est[r].peak_activations).arg(peak[r])));
             QVERIFY2(est[r].peak_activations <= peak[r] + 2 * plan.partition.n_chunks() * std::int64_t{2 * 16 * 32 * 4},
                      qPrintable(QString("rank %1: %2 vs %3").arg(r).arg(est[r].peak_activations).arg(peak[r])));
         }
@@ -146,8 +155,8 @@ private slots:
 
     void refusal_names_stage_gpu_and_free_memory() {
         const std::int64_t GiB = std::int64_t{1} << 30;
-        std::vector<RankMemory> ranks = {{0, 0, 3 * GiB, GiB}, {1, 0, 4 * GiB, GiB}, {2, 0, 4 * GiB, GiB + GiB / 3},
-                                         {3, 1, GiB, 0}};
+        std::vector<RankMemory> ranks = {
+            {0, 0, 3 * GiB, GiB}, {1, 0, 4 * GiB, GiB}, {2, 0, 4 * GiB, GiB + GiB / 3}, {3, 1, GiB, 0}};
         QVERIFY(!check_fits(ranks, {{0, 20 * GiB, 80 * GiB}, {1, 2 * GiB, 80 * GiB}}));
         const auto msg = check_fits(ranks, {{0, 9 * GiB + GiB / 10, 80 * GiB}, {1, 40 * GiB, 80 * GiB}});
         QVERIFY(msg);

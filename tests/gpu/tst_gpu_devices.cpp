@@ -13,8 +13,8 @@ int main() {
     }
     int failures = 0;
     for (const auto& d : list.devices) {
-        std::printf("device %d: %s, sm_%d%d, %d SMs, %.1f GiB\n", d.index, d.name.c_str(), d.sm_major,
-                    d.sm_minor, d.multiprocessors, double(d.total_bytes) / (1 << 30));
+        std::printf("device %d: %s, sm_%d%d, %d SMs, %.1f GiB\n", d.index, d.name.c_str(), d.sm_major, d.sm_minor,
+                    d.multiprocessors, double(d.total_bytes) / (1 << 30));
         if (d.name.empty() || d.multiprocessors <= 0 || d.total_bytes <= 0 || d.sm_major < 7) {
             std::printf("FAIL device %d reports unusable properties\n", d.index);
             ++failures;

@@ -118,7 +118,8 @@ private slots:
         QVERIFY(close("layernorm mean", mean_g, mean_c, kOpTol));
         QVERIFY(close("layernorm rstd", rstd_g, rstd_c, kOpTol));
         Vec dx_c = random_vec(N * C, rng), dx_g = dx_c;
-        nn::layernorm_backward_input(dx_c.data(), dout.data(), x.data(), w.data(), mean_c.data(), rstd_c.data(), 1, N, C);
+        nn::layernorm_backward_input(dx_c.data(), dout.data(), x.data(), w.data(), mean_c.data(), rstd_c.data(), 1, N,
+                                     C);
         ops.layernorm_backward_input(dx_g.data(), dout.data(), x.data(), w.data(), mean_c.data(), rstd_c.data(), N, C);
         QVERIFY(close("layernorm backward input (I)", dx_g, dx_c, kOpTol));
         Vec dw_c = random_vec(C, rng), db_c = random_vec(C, rng), dw_g = dw_c, db_g = db_c;
@@ -230,9 +231,14 @@ private slots:
             Vec g_c = random_vec(N, rng), g_g = g_c;
             for (float& g : g_c) g *= 1.0f / static_cast<float>(m);
             nn::adamw_step(p_c.data(), g_c.data(), m_c.data(), v_c.data(), N, cfg, t);
-            const gpu::AdamWStep a{cfg.lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weight_decay,
+            const gpu::AdamWStep a{cfg.lr,
+                                   cfg.beta1,
+                                   cfg.beta2,
+                                   cfg.eps,
+                                   cfg.weight_decay,
                                    1.0f - std::pow(cfg.beta1, static_cast<float>(t)),
-                                   1.0f - std::pow(cfg.beta2, static_cast<float>(t)), 1.0f / static_cast<float>(m)};
+                                   1.0f - std::pow(cfg.beta2, static_cast<float>(t)),
+                                   1.0f / static_cast<float>(m)};
             for (int i = 0; i < N; ++i) gpu::adamw_at(p_g.data(), g_g.data(), m_g.data(), v_g.data(), a, i);
             QVERIFY(close("adamw scaled grads", g_g, g_c, 0.0));
         }
@@ -291,11 +297,12 @@ private slots:
 
         Vec acts_c = buffer(cpu.activation_bytes()), acts_g = acts_c;
         Vec out_c(NC), out_g(NC);
-        const float loss_c = cpu.forward(params.data(), {x.data(), tok.data(), tgt.data()}, out_c.data(), bytes(acts_c));
+        const float loss_c =
+            cpu.forward(params.data(), {x.data(), tok.data(), tgt.data()}, out_c.data(), bytes(acts_c));
         HostOps ops;
         ops.bf16 = bf16;
-        gpu::layer_forward(ops, kind, d, params.data(), {x.data(), tok.data(), tgt.data()}, out_g.data(),
-                           bytes(acts_g), true);
+        gpu::layer_forward(ops, kind, d, params.data(), {x.data(), tok.data(), tgt.data()}, out_g.data(), bytes(acts_g),
+                           true);
         if (kind == LayerKind::Head) {
             QVERIFY(close("head loss", std::vector<float>{static_cast<float>(ops.loss_sum)}, Vec{loss_c}, tol));
         } else {
@@ -313,8 +320,8 @@ private slots:
         Vec scr_c = buffer(cpu.scratch_bytes() + 4), scr_g = buffer(gpu::gpu_layer_scratch_bytes(kind, d) + 4);
         Vec dinp_c(NC), dinp_g(NC);
         cpu.backward_input(params.data(), dout.data(), bytes(acts_c), bytes(pend_c), bytes(scr_c), dinp_c.data());
-        gpu::layer_backward_input(ops, kind, d, params.data(), dout.data(), bytes(acts_c), bytes(pend_g),
-                                  bytes(scr_g), dinp_g.data());
+        gpu::layer_backward_input(ops, kind, d, params.data(), dout.data(), bytes(acts_c), bytes(pend_g), bytes(scr_g),
+                                  dinp_g.data());
         if (kind != LayerKind::Embedding) QVERIFY(close("I: dinp", dinp_g, dinp_c, tol));
         const auto pv_c = layer_views(kind, Buffer::Pending, d, pend_c.data());
         const auto pv_g = layer_views(kind, Buffer::Pending, d, pend_g.data());

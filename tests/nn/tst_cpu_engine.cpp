@@ -60,8 +60,8 @@ struct Reference {
             std::vector<std::byte> scratch(max_scratch);
             std::vector<float> dout(btc), dinp(btc);
             for (std::size_t i = n; i-- > 0;) {
-                layers[i].backward(params[i].data(), grads[i].data(), dout.data(), acts[i].data(),
-                                   pending[i].data(), scratch.data(), dinp.data());
+                layers[i].backward(params[i].data(), grads[i].data(), dout.data(), acts[i].data(), pending[i].data(),
+                                   scratch.data(), dinp.data());
                 std::swap(dout, dinp);
             }
         }
@@ -167,7 +167,8 @@ private slots:
         const Reference ref(cfg);
 
         const double loss_err = std::abs(out.loss - ref.loss) / std::abs(ref.loss);
-        QVERIFY2(loss_err <= 1e-5, qPrintable(QString("loss %1 vs %2").arg(out.loss, 0, 'g', 9).arg(ref.loss, 0, 'g', 9)));
+        QVERIFY2(loss_err <= 1e-5,
+                 qPrintable(QString("loss %1 vs %2").arg(out.loss, 0, 'g', 9).arg(ref.loss, 0, 'g', 9)));
         double worst = 0;
         int worst_layer = -1;
         for (std::size_t l = 0; l < ref.layers.size(); ++l) {
@@ -199,8 +200,10 @@ private slots:
                 const ScheduleSpec spec{kind, 2, 4, v};
                 if (check_schedule_spec(spec, 8)) continue;  // the ones this kind accepts
                 const QString name = QString::fromStdString(std::string(to_string(kind)));
-                QTest::newRow(qPrintable(name + " v=" + QString::number(v) + " all")) << k << 2 << 4 << v << QList<int>{};
-                QTest::newRow(qPrintable(name + " v=" + QString::number(v) + " chunk 0")) << k << 2 << 4 << v << QList<int>{0};
+                QTest::newRow(qPrintable(name + " v=" + QString::number(v) + " all"))
+                    << k << 2 << 4 << v << QList<int>{};
+                QTest::newRow(qPrintable(name + " v=" + QString::number(v) + " chunk 0"))
+                    << k << 2 << 4 << v << QList<int>{0};
             }
         }
     }
@@ -248,10 +251,13 @@ private slots:
                     const int m = 2 * p;
                     if (check_schedule_spec({kind, p, m, v}, 8)) continue;
                     for (bool rc : {false, true}) {
-                        const QString row = QString("%1 p=%2 v=%3%4").arg(name).arg(p).arg(v).arg(rc ? " recompute" : "");
+                        const QString row =
+                            QString("%1 p=%2 v=%3%4").arg(name).arg(p).arg(v).arg(rc ? " recompute" : "");
                         QTest::newRow(qPrintable(row + " balanced")) << k << p << m << v << QList<int>{} << rc;
-                        if (p * v == 2) QTest::newRow(qPrintable(row + " skewed")) << k << p << m << v << QList<int>{1} << rc;
-                        if (p * v == 4) QTest::newRow(qPrintable(row + " skewed")) << k << p << m << v << QList<int>{1, 2, 6} << rc;
+                        if (p * v == 2)
+                            QTest::newRow(qPrintable(row + " skewed")) << k << p << m << v << QList<int>{1} << rc;
+                        if (p * v == 4)
+                            QTest::newRow(qPrintable(row + " skewed")) << k << p << m << v << QList<int>{1, 2, 6} << rc;
                     }
                 }
             }
@@ -332,8 +338,12 @@ private slots:
                     const std::int64_t peak = st.ranks[r].peak_activation_bytes;
                     QVERIFY2(peak >= held * saved && peak <= held * saved + slack,
                              qPrintable(QString("%1 m=%2 rank %3: peak %4, expected %5 + up to %6")
-                                            .arg(QString::fromStdString(std::string(to_string(kind)))).arg(m).arg(r)
-                                            .arg(peak).arg(held * saved).arg(slack)));
+                                            .arg(QString::fromStdString(std::string(to_string(kind))))
+                                            .arg(m)
+                                            .arg(r)
+                                            .arg(peak)
+                                            .arg(held * saved)
+                                            .arg(slack)));
                     QCOMPARE(st.ranks[r].peak_inflight_microbatches, held);
                 }
                 if (kind == ScheduleKind::GPipe) gpipe_peaks.push_back(st.ranks[0].peak_activation_bytes);
@@ -400,7 +410,8 @@ private slots:
             CpuTrainer trainer(cfg, make_plan(cfg));
             QFAIL("missing corpus accepted");
         } catch (const ConfigError& e) {
-            QVERIFY2(QString(e.what()).contains("\"training.data\": cannot open training text /nonexistent/corpus.txt"), e.what());
+            QVERIFY2(QString(e.what()).contains("\"training.data\": cannot open training text /nonexistent/corpus.txt"),
+                     e.what());
         }
         cfg.training.data = PIPELAB_SAMPLES "/corpus_kjv.txt";
         cfg.model.vocab = 64;

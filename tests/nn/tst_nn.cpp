@@ -30,9 +30,7 @@ struct TestRng {  // splitmix64, test data only
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return z ^ (z >> 31);
     }
-    float uniform(float lo, float hi) {
-        return lo + (hi - lo) * static_cast<float>((next() >> 40) * 0x1.0p-24);
-    }
+    float uniform(float lo, float hi) { return lo + (hi - lo) * static_cast<float>((next() >> 40) * 0x1.0p-24); }
     int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
 };
 
@@ -62,9 +60,8 @@ struct FdReport {
     int checked = 0;
     int significant = 0;  // checks whose gradient is > 10 atol: the ones atol cannot hide
 };
-void fd_check(const char* name, Vec& x, const Vec& g, const std::function<double()>& loss,
-              std::vector<std::size_t> idx, FdReport& rep, double rtol, double atol,
-              float eps = 1e-3f) {
+void fd_check(const char* name, Vec& x, const Vec& g, const std::function<double()>& loss, std::vector<std::size_t> idx,
+              FdReport& rep, double rtol, double atol, float eps = 1e-3f) {
     for (std::size_t i : idx) {
         const float orig = x[i];
         x[i] = orig + eps;
@@ -81,7 +78,10 @@ void fd_check(const char* name, Vec& x, const Vec& g, const std::function<double
         if (ratio > rep.worst_ratio) {
             rep.worst_ratio = ratio;
             rep.worst = QString("%1[%2]: analytic %3 vs finite-difference %4 (|diff| %5)")
-                            .arg(name).arg(i).arg(double{g[i]}, 0, 'g', 8).arg(fd, 0, 'g', 8)
+                            .arg(name)
+                            .arg(i)
+                            .arg(double{g[i]}, 0, 'g', 8)
+                            .arg(fd, 0, 'g', 8)
                             .arg(diff, 0, 'g', 3);
         }
     }
@@ -123,7 +123,12 @@ void attention_forward_loops(float* out, float* att, const float* inp, int B, in
 
 ModelConfig tiny_config() {
     ModelConfig c;
-    c.vocab = 32; c.d_model = 16; c.heads = 2; c.layers = 2; c.d_ff = 64; c.seq_len = 8;
+    c.vocab = 32;
+    c.d_model = 16;
+    c.heads = 2;
+    c.layers = 2;
+    c.d_ff = 64;
+    c.seq_len = 8;
     c.microbatch_size = 2;
     return c;
 }
@@ -161,8 +166,8 @@ struct Model {
         for (std::size_t l = layers.size(); l-- > 0;) {
             std::fill(grads[l].begin(), grads[l].end(), 0.0f);
             const float* dout = l + 1 < layers.size() ? dins[l + 1].data() : nullptr;
-            layers[l].backward(params[l].data(), grads[l].data(), dout, bytes(acts[l]),
-                               bytes(pend[l]), bytes(scratch), dins[l].data());
+            layers[l].backward(params[l].data(), grads[l].data(), dout, bytes(acts[l]), bytes(pend[l]), bytes(scratch),
+                               dins[l].data());
         }
     }
 };
@@ -194,8 +199,8 @@ private slots:
 
 void TestNn::opGradients_data() {
     QTest::addColumn<QString>("op");
-    for (const char* op : {"encoder", "layernorm", "layernorm_split", "matmul", "matmul_nobias",
-                           "attention", "gelu", "residual", "crossentropy"})
+    for (const char* op : {"encoder", "layernorm", "layernorm_split", "matmul", "matmul_nobias", "attention", "gelu",
+                           "residual", "crossentropy"})
         QTest::newRow(op) << QString(op);
 }
 
@@ -213,17 +218,24 @@ void TestNn::opGradients() {
         const auto tok = random_ids(BT, V, rng);
         Vec dwte(wte.size()), dwpe(wpe.size());
         encoder_backward(dwte.data(), dwpe.data(), R.data(), tok.data(), B, T, C);
-        auto loss = [&] { encoder_forward(out.data(), tok.data(), wte.data(), wpe.data(), B, T, C); return dot(out, R); };
+        auto loss = [&] {
+            encoder_forward(out.data(), tok.data(), wte.data(), wpe.data(), B, T, C);
+            return dot(out, R);
+        };
         fd_check("dwte", wte, dwte, loss, sample(wte.size(), 12, rng), rep, rtol, atol);
         fd_check("dwpe", wpe, dwpe, loss, sample(wpe.size(), 12, rng), rep, rtol, atol);
     } else if (op.startsWith("layernorm")) {
         Vec x = random_vec(BTC, rng, -2, 2), w = random_vec(C, rng, 0.5f, 1.5f), b = random_vec(C, rng);
         Vec out(BTC), mean(BT), rstd(BT), R = random_vec(BTC, rng);
-        auto loss = [&] { layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), B, T, C); return dot(out, R); };
+        auto loss = [&] {
+            layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), B, T, C);
+            return dot(out, R);
+        };
         loss();
         Vec dx(BTC), dw(C), db(C);
         if (op == "layernorm") {
-            layernorm_backward(dx.data(), dw.data(), db.data(), R.data(), x.data(), w.data(), mean.data(), rstd.data(), B, T, C);
+            layernorm_backward(dx.data(), dw.data(), db.data(), R.data(), x.data(), w.data(), mean.data(), rstd.data(),
+                               B, T, C);
         } else {
             layernorm_backward_input(dx.data(), R.data(), x.data(), w.data(), mean.data(), rstd.data(), B, T, C);
             layernorm_backward_weight(dw.data(), db.data(), R.data(), x.data(), mean.data(), rstd.data(), B, T, C);
@@ -236,28 +248,41 @@ void TestNn::opGradients() {
         Vec x = random_vec(BTC, rng), W = random_vec(OC * C, rng), bias = random_vec(OC, rng);
         Vec out(BT * OC), R = random_vec(BT * OC, rng);
         Vec dx(BTC), dW(W.size()), db(OC);
-        matmul_backward(dx.data(), dW.data(), has_bias ? db.data() : nullptr, R.data(), x.data(), W.data(), B, T, C, OC);
-        auto loss = [&] { matmul_forward(out.data(), x.data(), W.data(), has_bias ? bias.data() : nullptr, B, T, C, OC); return dot(out, R); };
+        matmul_backward(dx.data(), dW.data(), has_bias ? db.data() : nullptr, R.data(), x.data(), W.data(), B, T, C,
+                        OC);
+        auto loss = [&] {
+            matmul_forward(out.data(), x.data(), W.data(), has_bias ? bias.data() : nullptr, B, T, C, OC);
+            return dot(out, R);
+        };
         fd_check("dinp", x, dx, loss, sample(BTC, 12, rng), rep, rtol, atol);
         fd_check("dweight", W, dW, loss, sample(W.size(), 12, rng), rep, rtol, atol);
         if (has_bias) fd_check("dbias", bias, db, loss, sample(OC, 4, rng), rep, rtol, atol);
     } else if (op == "attention") {
         Vec x = random_vec(BT * 3 * C, rng, -2, 2), out(BTC), att(B * NH * T * T), R = random_vec(BTC, rng);
         Vec scratch(T * T), dx(x.size());
-        auto loss = [&] { attention_forward(out.data(), att.data(), x.data(), B, T, C, NH); return dot(out, R); };
+        auto loss = [&] {
+            attention_forward(out.data(), att.data(), x.data(), B, T, C, NH);
+            return dot(out, R);
+        };
         loss();
         attention_backward(dx.data(), scratch.data(), R.data(), x.data(), att.data(), B, T, C, NH);
         fd_check("dqkv", x, dx, loss, sample(x.size(), 40, rng), rep, rtol, atol);
     } else if (op == "gelu") {
         Vec x = random_vec(BTC, rng, -4, 4), out(BTC), R = random_vec(BTC, rng), dx(BTC);
         gelu_backward(dx.data(), x.data(), R.data(), static_cast<long long>(BTC));
-        auto loss = [&] { gelu_forward(out.data(), x.data(), static_cast<long long>(BTC)); return dot(out, R); };
+        auto loss = [&] {
+            gelu_forward(out.data(), x.data(), static_cast<long long>(BTC));
+            return dot(out, R);
+        };
         fd_check("dinp", x, dx, loss, sample(BTC, 20, rng), rep, rtol, atol);
     } else if (op == "residual") {
         Vec a = random_vec(BTC, rng), b = random_vec(BTC, rng), out(BTC), R = random_vec(BTC, rng);
         Vec da(BTC), dbv(BTC);
         residual_backward(da.data(), dbv.data(), R.data(), static_cast<long long>(BTC));
-        auto loss = [&] { residual_forward(out.data(), a.data(), b.data(), static_cast<long long>(BTC)); return dot(out, R); };
+        auto loss = [&] {
+            residual_forward(out.data(), a.data(), b.data(), static_cast<long long>(BTC));
+            return dot(out, R);
+        };
         fd_check("dinp1", a, da, loss, sample(BTC, 8, rng), rep, rtol, atol);
         fd_check("dinp2", b, dbv, loss, sample(BTC, 8, rng), rep, rtol, atol);
     } else if (op == "crossentropy") {
@@ -274,8 +299,8 @@ void TestNn::opGradients() {
         crossentropy_softmax_backward(dl.data(), probs.data(), tgt.data(), dloss, B, T, V);
         fd_check("dlogits", logits, dl, loss, sample(logits.size(), 30, rng), rep, rtol, atol);
     }
-    qInfo("%s: %d elements (%d > 10 atol), max |fd - analytic| %.3g, worst ratio to tolerance %.3g",
-          qPrintable(op), rep.checked, rep.significant, rep.max_abs, rep.worst_ratio);
+    qInfo("%s: %d elements (%d > 10 atol), max |fd - analytic| %.3g, worst ratio to tolerance %.3g", qPrintable(op),
+          rep.checked, rep.significant, rep.max_abs, rep.worst_ratio);
     QVERIFY2(rep.checked > 0, "nothing checked");
     QVERIFY2(rep.worst_ratio <= 1.0, qPrintable(rep.worst));
 }
@@ -323,8 +348,12 @@ void TestNn::layerSizesMatchModel() {
     QFETCH(int, heads);
     QFETCH(int, seq_len);
     QFETCH(int, mb);
-    cfg.layers = layers; cfg.d_model = d_model; cfg.heads = heads; cfg.seq_len = seq_len;
-    cfg.microbatch_size = mb; cfg.d_ff = 4 * d_model;
+    cfg.layers = layers;
+    cfg.d_model = d_model;
+    cfg.heads = heads;
+    cfg.seq_len = seq_len;
+    cfg.microbatch_size = mb;
+    cfg.d_ff = 4 * d_model;
     const auto model = build_layers(cfg);
     const auto nn = GptLayer::build(cfg);
     QCOMPARE(nn.size(), model.size());
@@ -381,17 +410,20 @@ void TestNn::splitEqualsFullBackward() {
     // B in one go, microbatch 0 then 1
     Vec g_full = fresh(), din_full[2] = {Vec(BTC), Vec(BTC)};
     for (int m = 0; m < 2; ++m)
-        l.backward(params.data(), g_full.data(), dout[m].data(), bytes(acts[m]), bytes(pend[m]), bytes(scratch), din_full[m].data());
+        l.backward(params.data(), g_full.data(), dout[m].data(), bytes(acts[m]), bytes(pend[m]), bytes(scratch),
+                   din_full[m].data());
     // I W I W
     Vec g_iw = fresh(), din_iw[2] = {Vec(BTC), Vec(BTC)};
     for (int m = 0; m < 2; ++m) {
-        l.backward_input(params.data(), dout[m].data(), bytes(acts[m]), bytes(pend[m]), bytes(scratch), din_iw[m].data());
+        l.backward_input(params.data(), dout[m].data(), bytes(acts[m]), bytes(pend[m]), bytes(scratch),
+                         din_iw[m].data());
         l.backward_weight(g_iw.data(), bytes(acts[m]), bytes(pend[m]));
     }
     // I I W W: W runs after another microbatch's I reused the scratch
     Vec g_deferred = fresh(), din_def[2] = {Vec(BTC), Vec(BTC)};
     for (int m = 0; m < 2; ++m)
-        l.backward_input(params.data(), dout[m].data(), bytes(acts[m]), bytes(pend[m]), bytes(scratch), din_def[m].data());
+        l.backward_input(params.data(), dout[m].data(), bytes(acts[m]), bytes(pend[m]), bytes(scratch),
+                         din_def[m].data());
     std::fill(scratch.begin(), scratch.end(), 1e30f);  // W must not read the scratch
     for (int m = 0; m < 2; ++m) l.backward_weight(g_deferred.data(), bytes(acts[m]), bytes(pend[m]));
 
@@ -435,11 +467,12 @@ void TestNn::wholeModel() {
             idx.push_back(off + best);
             for (std::size_t i : sample(static_cast<std::size_t>(pv[t].count), 2, rng)) idx.push_back(off + i);
             const std::string name = "layer " + std::to_string(l) + " " + pv[t].name;
-            fd_check(name.c_str(), m.params[l], m.grads[l], [&] { return m.forward(); }, idx, rep, 2e-2, 2e-4);
+            fd_check(
+                name.c_str(), m.params[l], m.grads[l], [&] { return m.forward(); }, idx, rep, 2e-2, 2e-4);
         }
     }
-    qInfo("whole model: %d parameters checked (%d > 10 atol), max |fd - analytic| %.3g, worst ratio %.3g",
-          rep.checked, rep.significant, rep.max_abs, rep.worst_ratio);
+    qInfo("whole model: %d parameters checked (%d > 10 atol), max |fd - analytic| %.3g, worst ratio %.3g", rep.checked,
+          rep.significant, rep.max_abs, rep.worst_ratio);
     QVERIFY2(rep.worst_ratio <= 1.0, qPrintable(rep.worst));
 }
 
@@ -473,8 +506,13 @@ void TestNn::pytorchFixture() {
     const nlohmann::json j = nlohmann::json::parse(f);
     ModelConfig cfg;
     const auto& c = j.at("config");
-    cfg.vocab = c.at("V"); cfg.d_model = c.at("C"); cfg.heads = c.at("NH"); cfg.layers = c.at("L");
-    cfg.d_ff = c.at("F"); cfg.seq_len = c.at("T"); cfg.microbatch_size = c.at("B");
+    cfg.vocab = c.at("V");
+    cfg.d_model = c.at("C");
+    cfg.heads = c.at("NH");
+    cfg.layers = c.at("L");
+    cfg.d_ff = c.at("F");
+    cfg.seq_len = c.at("T");
+    cfg.microbatch_size = c.at("B");
     Model m(cfg, 0);
     m.tokens = j.at("tokens").get<std::vector<int>>();
     m.targets = j.at("targets").get<std::vector<int>>();
@@ -500,13 +538,21 @@ void TestNn::pytorchFixture() {
             for (std::int64_t i = 0; i < v.count; ++i) {
                 rmax = std::max(rmax, std::fabs(ref[static_cast<std::size_t>(i)]));
                 const double di = std::fabs(v.f32[i] - ref[static_cast<std::size_t>(i)]);
-                if (di > dmax) { dmax = di; first = i; }
+                if (di > dmax) {
+                    dmax = di;
+                    first = i;
+                }
             }
             const double rel = dmax / std::max(rmax, 1e-30);
             worst = std::max(worst, rel);
             if (rel > 1e-4)
-                bad << QString("layer %1 %2[%3]: %4 vs %5 (relative %6)").arg(l).arg(v.name).arg(first)
-                           .arg(double{v.f32[first]}, 0, 'g', 8).arg(ref[static_cast<std::size_t>(first)], 0, 'g', 8).arg(rel, 0, 'g', 3);
+                bad << QString("layer %1 %2[%3]: %4 vs %5 (relative %6)")
+                           .arg(l)
+                           .arg(v.name)
+                           .arg(first)
+                           .arg(double{v.f32[first]}, 0, 'g', 8)
+                           .arg(ref[static_cast<std::size_t>(first)], 0, 'g', 8)
+                           .arg(rel, 0, 'g', 3);
         }
     qInfo("gradients: worst per-tensor relative error %.3g", worst);
     QVERIFY2(bad.isEmpty(), qPrintable(bad.mid(0, 5).join("\n")));

@@ -10,7 +10,7 @@ using namespace pipelab::ui;
 
 namespace {
 // Kinds drawn in their own colour (send/receive pairs share one).
-const ActionKind kKinds[] = {ActionKind::F, ActionKind::B, ActionKind::I, ActionKind::W,
+const ActionKind kKinds[] = {ActionKind::F, ActionKind::B,      ActionKind::I,     ActionKind::W,
                              ActionKind::R, ActionKind::SEND_F, ActionKind::SEND_B};
 // Delta E 76 of 20: told apart at a glance on a small block, not merely side by side.
 constexpr double kMinDistance = 20.0;
@@ -34,7 +34,8 @@ private slots:
     void simulationIsTheMachadoMatrix() {
         // Greys stay grey (rows sum to 1); pure red and green collapse towards one hue.
         const QColor grey = simulateDeuteranopia(QColor(128, 128, 128));
-        QVERIFY(std::abs(grey.red() - 128) <= 1 && std::abs(grey.green() - 128) <= 1 && std::abs(grey.blue() - 128) <= 1);
+        QVERIFY(std::abs(grey.red() - 128) <= 1 && std::abs(grey.green() - 128) <= 1 &&
+                std::abs(grey.blue() - 128) <= 1);
         QVERIFY(colourDistance(simulateDeuteranopia(Qt::red), simulateDeuteranopia(QColor(0, 160, 0))) <
                 0.3 * colourDistance(Qt::red, QColor(0, 160, 0)));
         QCOMPARE(colourDistance(Qt::white, Qt::white), 0.0);
@@ -45,8 +46,9 @@ private slots:
         setColorBlindSafe(true);
         const auto [d, a, b] = closestUnderDeuteranopia();
         setColorBlindSafe(false);
-        QVERIFY2(d >= kMinDistance, qPrintable(QStringLiteral("%1 and %2 are %3 apart under deuteranopia")
-                                                   .arg(kindName(a), kindName(b)).arg(d)));
+        QVERIFY2(d >= kMinDistance,
+                 qPrintable(
+                     QStringLiteral("%1 and %2 are %3 apart under deuteranopia").arg(kindName(a), kindName(b)).arg(d)));
     }
 
     void toggleSwitchesKindColours() {

@@ -103,7 +103,8 @@ private slots:
         QCPAxisRect* r = w.chart()->ganttRect();
         const QPoint px(int(r->axis(QCPAxis::atBottom)->coordToPixel(xMs)),
                         int(r->axis(QCPAxis::atLeft)->coordToPixel(first.rank)));
-        QVERIFY2(w.chart()->toolTipAt(px).contains(QStringLiteral("microbatch 0")), qPrintable(w.chart()->toolTipAt(px)));
+        QVERIFY2(w.chart()->toolTipAt(px).contains(QStringLiteral("microbatch 0")),
+                 qPrintable(w.chart()->toolTipAt(px)));
 
         // Zoom one chart, the other follows; zooming out stops at the step.
         const double end = run->timeline.step_time_us() / 1000.0;
@@ -124,9 +125,9 @@ private slots:
             const double t0 = a * end, t1 = b * end;
             w.chart()->setTimeRange(t0, t1);
             w.chart()->replot();
-            const int inView = static_cast<int>(std::count_if(compute.events.begin(), compute.events.end(), [&](const TimelineEvent& e) {
-                return e.end_us / 1000.0 >= t0 && e.start_us / 1000.0 <= t1;
-            }));
+            const int inView = static_cast<int>(std::count_if(
+                compute.events.begin(), compute.events.end(),
+                [&](const TimelineEvent& e) { return e.end_us / 1000.0 >= t0 && e.start_us / 1000.0 <= t1; }));
             QVERIFY(inView > 0);
             QCOMPARE(g->lastDrawnRects(), inView);
         }
@@ -226,7 +227,8 @@ private slots:
         for (int y = 0; y < drawn.height(); ++y)
             for (int x = 0; x < drawn.width(); ++x) blue += drawn.pixelColor(x, y) == QColor(0x3b, 0x82, 0xf6);
         QVERIFY2(blue > 500, qPrintable(QString::number(blue)));
-        if (qEnvironmentVariableIsSet("PIPELAB_KEEP_EXPORTS")) drawn.save(qEnvironmentVariable("PIPELAB_KEEP_EXPORTS") + "/svg.png");
+        if (qEnvironmentVariableIsSet("PIPELAB_KEEP_EXPORTS"))
+            drawn.save(qEnvironmentVariable("PIPELAB_KEEP_EXPORTS") + "/svg.png");
 
         QFile f(pdf);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -271,7 +273,8 @@ private slots:
         QVERIFY(!w.banner()->isHidden());
         QVERIFY(!w.banner()->message().isEmpty());
         QVERIFY(!w.openConfig(write(QStringLiteral("zero.json"), "{\"pipeline\": {\"microbatches\": 0}}")));
-        QVERIFY2(w.banner()->message().contains(QStringLiteral("pipeline.microbatches")), qPrintable(w.banner()->message()));
+        QVERIFY2(w.banner()->message().contains(QStringLiteral("pipeline.microbatches")),
+                 qPrintable(w.banner()->message()));
         QVERIFY(ExperimentDoc::sameConfig(w.doc()->config(), kept));
         QVERIFY(!w.openTrace(write(QStringLiteral("t.json"), "{\"traceEvents\": [{\"ph\": \"X\"}]}")));
         QVERIFY(!w.openTrace(dir.filePath(QStringLiteral("missing.json"))));
@@ -307,7 +310,8 @@ private slots:
         w.compareRuns(0, 1);
         QCOMPARE(w.tabs()->currentWidget(), w.compareView());
         const QString diff = w.compareView()->diffText();
-        QVERIFY2(diff.contains(QStringLiteral("step time")) && diff.contains(QStringLiteral("peak memory")), qPrintable(diff));
+        QVERIFY2(diff.contains(QStringLiteral("step time")) && diff.contains(QStringLiteral("peak memory")),
+                 qPrintable(diff));
         QVERIFY(w.compareView()->chartA()->hasTimeline());
         // 1F1B holds fewer activations than GPipe at m = 16.
         QVERIFY(RunHistoryModel::peakMemory(*w.history()->run(1)) < RunHistoryModel::peakMemory(*w.history()->run(0)));
@@ -376,7 +380,7 @@ private slots:
         QSignalSpy shown(&w, &MainWindow::runDisplayed);
         RunConfig c = w.doc()->config();
         c.pipeline.microbatches = 32;
-        w.run();                      // outdated at once:
+        w.run();  // outdated at once:
         w.doc()->edit(c, QStringLiteral("m"));
         w.run();
         QVERIFY(shown.wait(20000));
@@ -465,10 +469,12 @@ private slots:
     void hiddenChartsDoNotPaintIntoNothing() {
         static QStringList painterWarnings;
         painterWarnings.clear();
-        const QtMessageHandler previous = qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& msg) {
-            if (msg.contains(QStringLiteral("Paint device returned engine == 0")) || msg.contains(QStringLiteral("inactive painter")))
-                painterWarnings << msg;
-        });
+        const QtMessageHandler previous =
+            qInstallMessageHandler([](QtMsgType, const QMessageLogContext&, const QString& msg) {
+                if (msg.contains(QStringLiteral("Paint device returned engine == 0")) ||
+                    msg.contains(QStringLiteral("inactive painter")))
+                    painterWarnings << msg;
+            });
         {
             MainWindow w;
             w.resize(1600, 1000);
@@ -532,10 +538,10 @@ private slots:
         Timeline tl;
         tl.meta.stages = 1;
         tl.meta.backend = "cpu";
-        tl.meta.devices = {""};  // review finding 6e: an empty device name
-        tl.events = {{0, ActionKind::F, 0, 0, 0, 100000},       // X [0, 100] ms
-                     {0, ActionKind::F, 0, 1, 1000, 5000},      // Y [1, 5]
-                     {0, ActionKind::B, 0, 0, 2000, 50000}};    // Z [2, 50]
+        tl.meta.devices = {""};                               // review finding 6e: an empty device name
+        tl.events = {{0, ActionKind::F, 0, 0, 0, 100000},     // X [0, 100] ms
+                     {0, ActionKind::F, 0, 1, 1000, 5000},    // Y [1, 5]
+                     {0, ActionKind::B, 0, 0, 2000, 50000}};  // Z [2, 50]
         TimelineChart chart;
         chart.resize(1000, 600);
         chart.show();
@@ -551,7 +557,8 @@ private slots:
         chart.replot();
         QCOMPARE(chart.gantt()->lastDrawnRects(), 1);
         QCPAxisRect* r = chart.ganttRect();
-        const QPoint px(int(r->axis(QCPAxis::atBottom)->coordToPixel(65)), int(r->axis(QCPAxis::atLeft)->coordToPixel(0)));
+        const QPoint px(int(r->axis(QCPAxis::atBottom)->coordToPixel(65)),
+                        int(r->axis(QCPAxis::atLeft)->coordToPixel(0)));
         QCOMPARE(chart.gantt()->eventAt(px), 0);  // X is hoverable
 
         auto* ticker = dynamic_cast<RankTicker*>(r->axis(QCPAxis::atLeft)->ticker().data());

@@ -149,16 +149,18 @@ private slots:
         tl.meta.stages = 2;
         tl.meta.chunks = 2;
         tl.meta.chunk_rank = {0, 1, 1, 0};
-        tl.events = {{0, ActionKind::F, 0, 0, 0, 10}, {1, ActionKind::F, 1, 0, 10, 20},
-                     {1, ActionKind::F, 2, 0, 20, 30}, {0, ActionKind::F, 3, 0, 30, 40}};
+        tl.events = {{0, ActionKind::F, 0, 0, 0, 10},
+                     {1, ActionKind::F, 1, 0, 10, 20},
+                     {1, ActionKind::F, 2, 0, 20, 30},
+                     {0, ActionKind::F, 3, 0, 30, 40}};
         GanttPlottable* g = nullptr;
         TimelineChart chart;
         chart.setTimeline(tl);
         g = chart.gantt();
         QCOMPARE(g->chunkSlot(0), 0);
         QCOMPARE(g->chunkSlot(1), 0);
-        QCOMPARE(g->chunkSlot(2), 1);  // rank 1's second chunk
-        QCOMPARE(g->chunkSlot(3), 1);  // rank 0's second chunk
+        QCOMPARE(g->chunkSlot(2), 1);       // rank 1's second chunk
+        QCOMPARE(g->chunkSlot(3), 1);       // rank 0's second chunk
         tl.meta.chunk_rank = {0, 1, 0, 1};  // interleaved
         chart.setTimeline(tl);
         QCOMPARE(chart.gantt()->chunkSlot(2), 1);

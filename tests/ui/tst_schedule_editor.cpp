@@ -233,7 +233,8 @@ private slots:
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray bytes = f.readAll();
-        const Schedule s = schedule_from_json(nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size()));
+        const Schedule s =
+            schedule_from_json(nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size()));
         QVERIFY(!validate_schedule(s));
         QCOMPARE(s.ranks, ed.model()->lowered().ranks);
         QCOMPARE(s.name, std::string("custom"));
@@ -282,7 +283,12 @@ private slots:
         QVERIFY(w.tabs()->indexOf(editor) >= 0);
         // A CPU run of the edited schedule lands in the run history.
         const int before = w.history()->rowCount();
-        editor->setExperiment([] { RunConfig c = oneFOneB(); c.pipeline.stages = 2; c.pipeline.microbatches = 2; return c; }());
+        editor->setExperiment([] {
+            RunConfig c = oneFOneB();
+            c.pipeline.stages = 2;
+            c.pipeline.microbatches = 2;
+            return c;
+        }());
         QVERIFY(nextRun(*editor, [&] { QVERIFY(editor->startFromExperiment()); }));
         QVERIFY(nextRun(*editor, [&] { editor->runOn("cpu"); }));
         QCOMPARE(w.history()->rowCount(), before + 1);

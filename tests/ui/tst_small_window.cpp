@@ -72,7 +72,9 @@ private slots:
                 const QString text = pit ? pit->plottable()->name() : QString();
                 // The item needs its hint's width for icon + full text; less = clipped.
                 QVERIFY2(it->outerRect().width() >= it->minimumOuterSizeHint().width(),
-                         qPrintable(QStringLiteral("'%1' gets %2 px of %3").arg(text).arg(it->outerRect().width())
+                         qPrintable(QStringLiteral("'%1' gets %2 px of %3")
+                                        .arg(text)
+                                        .arg(it->outerRect().width())
                                         .arg(it->minimumOuterSizeHint().width())));
                 QVERIFY2(it->outerRect().right() <= chart->width(), qPrintable(text));
                 ++items;

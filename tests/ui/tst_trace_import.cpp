@@ -52,7 +52,8 @@ private slots:
         const RunPtr run = w.history()->run(w.history()->count() - 1);
         QCOMPARE(w.currentRun(), run);
         const QString label = w.history()->data(w.history()->index(before, RunHistoryModel::Label)).toString();
-        QVERIFY2(label.contains(QStringLiteral("1f1b p2 m4")) && label.contains(QStringLiteral("pytorch")), qPrintable(label));
+        QVERIFY2(label.contains(QStringLiteral("1f1b p2 m4")) && label.contains(QStringLiteral("pytorch")),
+                 qPrintable(label));
         QCOMPARE(run->source, QStringLiteral("1f1b_rank0.json.gz, 1f1b_rank1.json.gz"));
         QCOMPARE(run->stats.stages, 2);
         QVERIFY(run->stats.step_time_us > 0);
@@ -75,7 +76,8 @@ private slots:
         QSignalSpy failed(w.traceImporter(), &TraceImporter::failed);
         QVERIFY(w.openTraces({kFixtures + "/zb_rank0.json.gz"}));  // rank 1 is missing
         QVERIFY(failed.wait(30000));
-        QVERIFY2(w.banner()->message().contains(QStringLiteral("no file for rank 1")), qPrintable(w.banner()->message()));
+        QVERIFY2(w.banner()->message().contains(QStringLiteral("no file for rank 1")),
+                 qPrintable(w.banner()->message()));
         QCOMPARE(w.history()->count(), before);
         QVERIFY(!w.saveImportedOrder(m_tmp.filePath(QStringLiteral("none.json"))));  // nothing imported to save
     }

@@ -106,11 +106,13 @@ private slots:
             if (is_comm(d.action.kind)) {
                 const Action send = comm_peer(d.action);
                 expected.insert(QString::fromStdString(to_string(send)));
-                for (const Dependency& p : dependencies(send, index)) expected.insert(QString::fromStdString(to_string(p.action)));
+                for (const Dependency& p : dependencies(send, index))
+                    expected.insert(QString::fromStdString(to_string(p.action)));
             }
         }
         expected.insert(name(s.tl, core.events[static_cast<std::size_t>(ev)].prev));
-        QCOMPARE(expected, (std::set<QString>{"1RECV_F1", "0SEND_F1", "0F1", name(s.tl, core.events[std::size_t(ev)].prev)}));
+        QCOMPARE(expected,
+                 (std::set<QString>{"1RECV_F1", "0SEND_F1", "0F1", name(s.tl, core.events[std::size_t(ev)].prev)}));
         std::set<QString> drawn;
         for (int d : w->dependencyEvents()) drawn.insert(name(s.tl, d));
         QCOMPARE(drawn, expected);
@@ -141,11 +143,14 @@ private slots:
         tl.meta.stages = 2;
         tl.meta.microbatches = 1;
         tl.meta.chunk_rank = {0, 1};
-        tl.events = {{0, ActionKind::F, 0, 0, 0, 1000}, {1, ActionKind::F, 1, 0, 1300, 2300},
-                     {1, ActionKind::B, 1, 0, 2300, 4300}, {0, ActionKind::B, 0, 0, 4500, 6500}};
+        tl.events = {{0, ActionKind::F, 0, 0, 0, 1000},
+                     {1, ActionKind::F, 1, 0, 1300, 2300},
+                     {1, ActionKind::B, 1, 0, 2300, 4300},
+                     {0, ActionKind::B, 0, 0, 4500, 6500}};
         TimelineChart chart;
         chart.setTimeline(tl);
-        QCOMPARE(chart.waits()->explain(1), QStringLiteral("1F0 on stage 1 waited 1.3 ms for 0F0 on stage 0 (+300.0 us transfer)"));
+        QCOMPARE(chart.waits()->explain(1),
+                 QStringLiteral("1F0 on stage 1 waited 1.3 ms for 0F0 on stage 0 (+300.0 us transfer)"));
         chart.waits()->setFocusEvent(3);
         const std::vector<int> list = chart.waits()->dependencyEvents();
         const std::set<int> deps(list.begin(), list.end());
@@ -168,8 +173,10 @@ private slots:
         const Stats st = compute_stats(s.tl);
         const QString text = criticalPathText(st);
         const double total = cp.compute_us + cp.transfer_us + cp.other_us;
-        QVERIFY2(text.startsWith(QString::number(100 * cp.compute_us / total, 'f', 1) + " % compute, "), qPrintable(text));
-        QVERIFY2(text.contains(QString::number(100 * cp.transfer_us / total, 'f', 1) + " % transfers"), qPrintable(text));
+        QVERIFY2(text.startsWith(QString::number(100 * cp.compute_us / total, 'f', 1) + " % compute, "),
+                 qPrintable(text));
+        QVERIFY2(text.contains(QString::number(100 * cp.transfer_us / total, 'f', 1) + " % transfers"),
+                 qPrintable(text));
     }
 
     // 1F1B's warm-up and cool-down are labelled; turned
