@@ -261,7 +261,8 @@ void TimelineChart::rebuildMemory() {
             if (i + 1 < samples.size() && samples[i + 1]->time_us == s->time_us) continue;
             t.push_back(s->time_us / 1000.0);
             v.push_back(value(*s) / kMiB);
-            res.push_back(static_cast<double>(s->params + s->grads + s->optimizer) / kMiB);
+            // Resident: what the rank holds all step long, its workspace included.
+            res.push_back(static_cast<double>(s->params + s->grads + s->optimizer + s->workspace) / kMiB);
             maxMiB = std::max(maxMiB, v.back());
         }
         if (!t.isEmpty() && t.back() < end) {  // hold the last level to the step's end
@@ -424,11 +425,15 @@ QString TimelineChart::toolTipAt(const QPoint& pos) const {
             if (s.time_us <= tUs && (!at.count(s.rank) || at[s.rank]->time_us <= s.time_us)) at[s.rank] = &s;
         QString text = QStringLiteral("<b>t = %1</b>").arg(formatMs(tUs));
         for (const auto& [rank, s] : at)
-            text += QStringLiteral("<br>stage %1: %2 (params %3, grads %4, optimizer %5, activations %6)")
-                        .arg(rank)
-                        .arg(formatMiB(static_cast<double>(s->total())), formatMiB(static_cast<double>(s->params)),
-                             formatMiB(static_cast<double>(s->grads)), formatMiB(static_cast<double>(s->optimizer)),
-                             formatMiB(static_cast<double>(s->activations)));
+            text +=
+                QStringLiteral(
+                    "<br>stage %1: %2 (params %3, grads %4, optimizer %5, workspace %6, activations %7, "
+                    "messages %8)")
+                    .arg(rank)
+                    .arg(formatMiB(static_cast<double>(s->total())), formatMiB(static_cast<double>(s->params)),
+                         formatMiB(static_cast<double>(s->grads)), formatMiB(static_cast<double>(s->optimizer)),
+                         formatMiB(static_cast<double>(s->workspace)), formatMiB(static_cast<double>(s->activations)),
+                         formatMiB(static_cast<double>(s->messages)));
         return text;
     }
     return {};
