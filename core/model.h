@@ -22,6 +22,9 @@ struct ModelConfig {
     int d_ff = 512;
     int seq_len = 64;
     int microbatch_size = 4;
+
+    // Same architecture and sizes: the same layers with the same analytic costs.
+    friend bool operator==(const ModelConfig&, const ModelConfig&) = default;
 };
 
 enum class LayerKind { Embedding, Block, Head };

@@ -1,5 +1,7 @@
 #include "core/run_config.h"
 
+#include "core/measured_costs.h"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -332,9 +334,7 @@ Plan make_plan(const RunConfig& cfg) {
 
     const int n_chunks = pc.stages * pc.chunks;
     if (pc.boundaries.empty()) {
-        std::vector<double> weights;
-        for (const LayerCost& lc : plan.cost.layers) weights.push_back(lc.fwd_us + lc.bwd_input_us + lc.bwd_weight_us);
-        plan.partition = balanced_partition(weights, n_chunks);
+        plan.partition = balanced_by_cost(plan.cost, n_chunks);
     } else {
         plan.partition = partition_from_cuts(n_layers, pc.boundaries);
         if (auto err = check_partition(plan.partition, n_chunks)) throw ConfigError("pipeline.boundaries", *err);
@@ -350,6 +350,10 @@ Plan make_plan(const RunConfig& cfg) {
     if (auto err = validate_schedule(plan.schedule))
         throw ConfigError("pipeline.schedule", "generated schedule is invalid: " + err->what());
     return plan;
+}
+
+bool same_run_config(const RunConfig& a, const RunConfig& b) {
+    return run_config_to_json(a) == run_config_to_json(b) && a.base_dir == b.base_dir;
 }
 
 }  // namespace pipelab

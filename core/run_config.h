@@ -77,6 +77,9 @@ struct RunConfig {
 RunConfig parse_run_config(const std::string& text, const std::string& source = "config");
 RunConfig run_config_from_json(const nlohmann::json& j);
 nlohmann::json run_config_to_json(const RunConfig& cfg);
+// Same experiment: every field the config file holds, and the folder relative paths
+// resolve against (an edit that changes nothing is not an undo step).
+bool same_run_config(const RunConfig& a, const RunConfig& b);
 RunConfig load_run_config(const std::string& path);  // throws ConfigError; sets base_dir
 // The folder of a file path ("" when it has none): relative paths in a config resolve here.
 std::string parent_dir(const std::string& path);

@@ -1,5 +1,7 @@
 #include "ui/experiment_doc.h"
 
+#include "core/measured_costs.h"
+
 #include <nlohmann/json.hpp>
 
 #include "core/cost_model.h"
@@ -9,9 +11,7 @@ namespace pipelab::ui {
 
 ExperimentDoc::ExperimentDoc(QObject* parent) : QObject(parent) {}
 
-bool ExperimentDoc::sameConfig(const RunConfig& a, const RunConfig& b) {
-    return run_config_to_json(a) == run_config_to_json(b) && a.base_dir == b.base_dir;
-}
+bool ExperimentDoc::sameConfig(const RunConfig& a, const RunConfig& b) { return same_run_config(a, b); }
 
 void ExperimentDoc::reset(const RunConfig& cfg) {
     m_undo.clear();
@@ -40,10 +40,7 @@ void ExperimentDoc::setProfile(std::shared_ptr<const Profile> profile) {
 std::vector<Layer> ExperimentDoc::layers() const { return build_layers(m_cfg.model); }
 
 std::vector<double> ExperimentDoc::layerCostsUs() const {
-    const CostModel cost = cost_model_from_flops(m_cfg.model, m_cfg.simulator);
-    std::vector<double> out;
-    for (const LayerCost& c : cost.layers) out.push_back(c.fwd_us + c.bwd_input_us + c.bwd_weight_us);
-    return out;
+    return layer_step_costs_us(cost_model_from_flops(m_cfg.model, m_cfg.simulator));
 }
 
 std::vector<int> ExperimentDoc::effectiveCuts() const {
@@ -54,8 +51,8 @@ std::vector<int> ExperimentDoc::effectiveCuts() const {
         const Partition part = partition_from_cuts(nLayers, m_cfg.pipeline.boundaries);
         if (!check_partition(part, nChunks)) return m_cfg.pipeline.boundaries;
     }
-    // Same rule as make_plan: balanced by F + I + W per layer.
-    return balanced_partition(layerCostsUs(), nChunks).cuts();
+    // make_plan's rule, from core.
+    return balanced_by_cost(cost_model_from_flops(m_cfg.model, m_cfg.simulator), nChunks).cuts();
 }
 
 SetConfigCommand::SetConfigCommand(ExperimentDoc* doc, RunConfig before, RunConfig after, const QString& text,

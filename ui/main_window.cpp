@@ -1,5 +1,7 @@
 #include "ui/main_window.h"
 
+#include "core/measured_costs.h"
+
 #include <tuple>
 
 #include <QAction>
@@ -47,36 +49,9 @@ namespace {
 constexpr int kRealRerunDelayMs = 150;  // debounce of reruns on a real (non-sim) backend
 }  // namespace
 
-bool sameModel(const ModelConfig& a, const ModelConfig& b) {
-    auto key = [](const ModelConfig& m) {
-        return std::tie(m.vocab, m.d_model, m.heads, m.layers, m.d_ff, m.seq_len, m.microbatch_size);
-    };
-    return key(a) == key(b);
-}
-
 std::vector<double> measuredLayerCosts(const RunRecord& run) {
-    if (run.timeline.meta.backend == "sim" || run.cost.layers.empty()) return {};
-    const Partition& part = run.partition;
-    if (part.n_layers != static_cast<int>(run.cost.layers.size())) return {};
-    std::vector<double> measured(static_cast<std::size_t>(part.n_chunks()), 0.0);
-    for (const TimelineEvent& e : run.timeline.events)
-        if (is_compute(e.kind) && e.chunk >= 0 && e.chunk < part.n_chunks())
-            measured[static_cast<std::size_t>(e.chunk)] += e.duration_us();
-    const double m = std::max(1, run.timeline.meta.microbatches);
-    std::vector<double> out(static_cast<std::size_t>(part.n_layers), 0.0);
-    for (int c = 0; c < part.n_chunks(); ++c) {
-        double model = 0;
-        for (int l = part.first_layer(c); l < part.end_layer(c); ++l) {
-            const LayerCost& lc = run.cost.layers[static_cast<std::size_t>(l)];
-            model += lc.fwd_us + lc.bwd_input_us + lc.bwd_weight_us;
-        }
-        const double scale = model > 0 ? measured[static_cast<std::size_t>(c)] / m / model : 0;
-        for (int l = part.first_layer(c); l < part.end_layer(c); ++l) {
-            const LayerCost& lc = run.cost.layers[static_cast<std::size_t>(l)];
-            out[static_cast<std::size_t>(l)] = scale * (lc.fwd_us + lc.bwd_input_us + lc.bwd_weight_us);
-        }
-    }
-    return out;
+    if (run.timeline.meta.backend == "sim") return {};  // the cost model is the truth there
+    return measured_layer_costs(run.timeline, run.partition, run.cost);
 }
 
 MainWindow::MainWindow(QWidget* parent)
@@ -364,8 +339,7 @@ void MainWindow::updateMeasuredCosts() {
     // The editor draws the CURRENT document's layers: a run of another model or another
     // partition (an older run from the history, or the document edited since) has costs
     // for other layers, so the cost model stands in.
-    const bool matches = m_current && m_current->hasConfig &&
-                         sameModel(m_current->config.model, m_doc->config().model) &&
+    const bool matches = m_current && m_current->hasConfig && m_current->config.model == m_doc->config().model &&
                          m_current->partition.cuts() == m_doc->effectiveCuts();
     std::vector<double> measured = matches ? measuredLayerCosts(*m_current) : std::vector<double>{};
     if (measured.empty())

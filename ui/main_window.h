@@ -160,7 +160,5 @@ private:
 // measured compute time spread over its layers in proportion to the cost model. Empty
 // for simulated runs (the cost model is the truth there) or when the shapes differ.
 std::vector<double> measuredLayerCosts(const RunRecord& run);
-// Same architecture and sizes (so the same layers with the same analytic costs).
-bool sameModel(const ModelConfig& a, const ModelConfig& b);
 
 }  // namespace pipelab::ui

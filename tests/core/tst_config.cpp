@@ -4,13 +4,60 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/measured_costs.h"
 #include "core/run_config.h"
+#include "core/schedule_gen.h"
+#include "core/simulator.h"
 
 using namespace pipelab;
 
 class TestConfig : public QObject {
     Q_OBJECT
 private slots:
+    // The rule every front end uses: a simulated run's measured layer costs are the cost
+    // model's own, on every partition (the app overlays them on the model's bars).
+    void measuredLayerCostsReadBackTheModel() {
+        CostModel cost = uniform_cost_model(10, 100, 120, 80);
+        for (int l = 0; l < 10; ++l) cost.layers[static_cast<std::size_t>(l)].fwd_us += 37.0 * l;  // uneven
+        cost.layers.back().bwd_weight_us = 900;                                                    // a heavy head
+        const std::vector<double> model = layer_step_costs_us(cost);
+        QCOMPARE(model.size(), std::size_t(10));
+        QCOMPARE(model[3], 100 + 3 * 37.0 + 120 + 80);
+        for (const std::vector<int>& cuts : std::initializer_list<std::vector<int>>{{}, {2}, {8}})
+            for (const ScheduleKind kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::ZeroBubble}) {
+                const Partition part = cuts.empty() ? balanced_by_cost(cost, 2) : partition_from_cuts(10, cuts);
+                const Timeline tl = simulate(make_schedule({kind, 2, 4, 1}, 10), part, cost);
+                const std::vector<double> measured = measured_layer_costs(tl, part, cost);
+                QCOMPARE(measured.size(), model.size());
+                for (std::size_t l = 0; l < model.size(); ++l)
+                    QVERIFY2(std::abs(measured[l] - model[l]) < 1e-6 * model[l],
+                             qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(measured[l]).arg(model[l])));
+            }
+        // The balanced default evens the F+I+W sums to within one layer.
+        const Partition even = balanced_by_cost(cost, 2);
+        double a = 0, b = 0;
+        for (int l = 0; l < 10; ++l) (l < even.end_layer(0) ? a : b) += model[static_cast<std::size_t>(l)];
+        QVERIFY(std::abs(a - b) < model.back());
+        // A partition that does not fit the cost model reads nothing.
+        QVERIFY(measured_layer_costs(Timeline{}, partition_from_cuts(12, {6}), cost).empty());
+    }
+
+    void sameRunConfig() {
+        RunConfig a;
+        RunConfig b = a;
+        QVERIFY(same_run_config(a, b));
+        QVERIFY(a.model == b.model);
+        b.model.d_ff += 1;
+        QVERIFY(!(a.model == b.model));
+        QVERIFY(!same_run_config(a, b));
+        b = a;
+        b.pipeline.microbatches += 1;
+        QVERIFY(!same_run_config(a, b));
+        b = a;
+        b.base_dir = "/elsewhere";
+        QVERIFY(!same_run_config(a, b));
+    }
+
     void defaultsAndFullConfig() {
         const RunConfig d = parse_run_config("{}");
         QCOMPARE(d.pipeline.stages, 4);
