@@ -35,6 +35,8 @@ inline const Setting<bool> rerunOnChange{"run/rerunOnChange", true};
 inline const Setting<bool> darkPalette{"view/dark", false};
 inline const Setting<bool> colorBlindSafe{"view/colorBlindSafe", false};
 inline const Setting<int> memoryMode{"view/memoryMode", 0};
+inline const Setting<bool> criticalPath{"explain/criticalPath", false};
+inline const Setting<bool> idleLabels{"explain/idleLabels", true};
 constexpr int kMaxRecent = 8;
 }  // namespace settings
 

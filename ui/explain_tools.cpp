@@ -6,6 +6,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
+#include "ui/app_settings.h"
 #include "ui/experiment_doc.h"
 #include "ui/kind_style.h"
 #include "ui/main_window.h"
@@ -45,15 +46,19 @@ ScheduleEditor* addExplainTools(MainWindow* w) {
         QObject::tr("Outline the chain of actions and transfers with no slack that sets the step time"));
     QObject::connect(critical, &QAction::toggled, w, [charts](bool on) {
         for (TimelineChart* c : charts) c->waits()->setCriticalPathShown(on);
+        settings::criticalPath.setValue(on);
     });
+    critical->setChecked(settings::criticalPath.value());
     QAction* idle = menu->addAction(QObject::tr("Label &idle causes"));
     idle->setObjectName(QStringLiteral("idleLabelsAction"));
     idle->setShortcut(QKeySequence(QObject::tr("Ctrl+Shift+L")));
     idle->setCheckable(true);
-    idle->setChecked(true);
+    idle->setChecked(true);  // the overlays start with labels on
     QObject::connect(idle, &QAction::toggled, w, [charts](bool on) {
         for (TimelineChart* c : charts) c->waits()->setIdleLabelsShown(on);
+        settings::idleLabels.setValue(on);
     });
+    idle->setChecked(settings::idleLabels.value());
     QAction* walk = menu->addAction(QObject::tr("&Why does it wait? (arrow keys walk the blocks)"));
     walk->setShortcut(QKeySequence(QObject::tr("Ctrl+Shift+W")));
     QObject::connect(walk, &QAction::triggered, w, [w] {

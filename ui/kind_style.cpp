@@ -63,12 +63,24 @@ QString kindName(ActionKind kind) {
 }
 
 QColor rankColor(int rank) {
-    // Tableau 10: distinguishable for most colour-vision types.
+    rank = rank < 0 ? 0 : rank;
+    if (g_colorBlindSafe) {
+        // Okabe-Ito without black (it vanishes on the dark palette) plus Tol's wine: every
+        // pair stays apart under deuteranopia. Each further cycle of 8 is a shade darker,
+        // so rank 8 is not rank 0's twin.
+        static const std::array<QColor, 8> safe{
+            QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x56, 0xb4, 0xe9), QColor(0x00, 0x9e, 0x73),
+            QColor(0xf0, 0xe4, 0x42), QColor(0xd5, 0x5e, 0x00), QColor(0xcc, 0x79, 0xa7), QColor(0x88, 0x22, 0x55)};
+        const auto n = static_cast<int>(safe.size());
+        return safe[static_cast<std::size_t>(rank % n)].darker(100 + 30 * std::min(rank / n % 4, 3));
+    }
+    // Tableau 10: distinct for normal vision (ranks 2 and 4 merge under deuteranopia,
+    // hence the safe set above).
     static const std::array<QColor, 10> colors{
         QColor(0x4e, 0x79, 0xa7), QColor(0xf2, 0x8e, 0x2b), QColor(0xe1, 0x57, 0x59), QColor(0x76, 0xb7, 0xb2),
         QColor(0x59, 0xa1, 0x4f), QColor(0xed, 0xc9, 0x48), QColor(0xb0, 0x7a, 0xa1), QColor(0xff, 0x9d, 0xa7),
         QColor(0x9c, 0x75, 0x5f), QColor(0xba, 0xb0, 0xac)};
-    return colors[static_cast<std::size_t>(rank < 0 ? 0 : rank) % colors.size()];
+    return colors[static_cast<std::size_t>(rank) % colors.size()];
 }
 
 QColor chunkShade(const QColor& base, int virt) {

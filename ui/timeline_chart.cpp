@@ -301,7 +301,7 @@ void TimelineChart::rebuildMemory() {
     if (m_memoryMode == MemoryMode::Total && !perRank.empty()) {
         QCPGraph* key = addGraph(mx, my);  // legend entry explaining the dashes
         key->setPen(QPen(palette().color(QPalette::Text), 1.5, Qt::DashLine));
-        key->setName(QStringLiteral("dashed: params + grads + optimizer (gap above = activations)"));
+        key->setName(QStringLiteral("dashed: resident memory (gap above = activations)"));
         key->removeFromLegend();
         if (m_memLegend) key->addToLegend(m_memLegend);
     }
@@ -484,7 +484,10 @@ void TimelineChart::changeEvent(QEvent* event) {
     QCustomPlot::changeEvent(event);
     if (event->type() == QEvent::PaletteChange) {
         applyPalette();
-        if (m_hasTimeline) rebuildRowLabels();
+        if (m_hasTimeline) {
+            rebuildRowLabels();
+            rebuildMemory();  // its lines take the rank colours, which follow the palette
+        }
         refresh();
     }
 }

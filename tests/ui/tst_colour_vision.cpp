@@ -1,5 +1,6 @@
-// The colour-blind-safe palette: every pair of action kinds stays apart when the colours
-// pass through the Machado 2009 deuteranopia matrix (severity 1).
+// The colour-blind-safe palette: every pair of action kinds, and of the first 8 ranks,
+// stays apart when the colours pass through the Machado 2009 deuteranopia matrix
+// (severity 1).
 #include <QTest>
 
 #include "ui/colour_vision.h"
@@ -49,6 +50,27 @@ private slots:
         QVERIFY2(d >= kMinDistance,
                  qPrintable(
                      QStringLiteral("%1 and %2 are %3 apart under deuteranopia").arg(kindName(a), kindName(b)).arg(d)));
+    }
+
+    // The rank colours (memory lines, partition editor, stats table): the first 8 ranks
+    // stay apart in the safe palette; Tableau 10's ranks 2 and 4 do not, which is why
+    // the safe palette has its own.
+    void safePaletteKeepsRanksApart() {
+        auto closestRanks = [] {
+            double worst = 1e9;
+            for (int a = 0; a < 8; ++a)
+                for (int b = a + 1; b < 8; ++b)
+                    worst = std::min(
+                        worst, colourDistance(simulateDeuteranopia(rankColor(a)), simulateDeuteranopia(rankColor(b))));
+            return worst;
+        };
+        QVERIFY(closestRanks() < 5.0);
+        setColorBlindSafe(true);
+        const double safe = closestRanks();
+        const bool cycleShaded = rankColor(8) != rankColor(0);
+        setColorBlindSafe(false);
+        QVERIFY2(safe >= 15.0, qPrintable(QStringLiteral("closest ranks %1 apart").arg(safe)));
+        QVERIFY(cycleShaded);
     }
 
     void toggleSwitchesKindColours() {

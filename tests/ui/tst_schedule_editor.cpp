@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -67,7 +68,15 @@ const Action B(int c, int m) { return {ActionKind::B, c, m}; }
 class TestScheduleEditor : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() { register_builtin_backends(); }
+    void initTestCase() {
+        register_builtin_backends();
+        // The main window reads and writes settings: keep the user's out of it.
+        QVERIFY(m_settingsDir.isValid());
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+        QCoreApplication::setOrganizationName(QStringLiteral("PipeLabTests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_schedule_editor"));
+    }
 
     // Rank 0 of 1F1B runs F0..F3 then B0: moving F3 after B0 is legal, reruns, and F3
     // now starts after B0; the moved action is flagged in the rows and on the Gantt.
@@ -299,6 +308,9 @@ private slots:
         QVERIFY(w.chart()->waits()->criticalPathShown());
         QVERIFY(editor->chart()->waits()->criticalPathShown());
     }
+
+private:
+    QTemporaryDir m_settingsDir;
 };
 
 QTEST_MAIN(TestScheduleEditor)

@@ -1,6 +1,6 @@
 // The first-start window (about 1070x620, no saved layout), offscreen: every legend
 // entry of the chart reads in full, as on a laptop screen; the colour-blind palette
-// toggle and its setting.
+// toggle, the explain toggles and their settings.
 #include <QAction>
 #include <QSettings>
 #include <QSignalSpy>
@@ -12,6 +12,7 @@
 #include "ui/kind_style.h"
 #include "ui/main_window.h"
 #include "ui/timeline_chart.h"
+#include "ui/wait_overlay.h"
 
 using namespace pipelab;
 using namespace pipelab::ui;
@@ -107,6 +108,59 @@ private slots:
             QVERIFY(!colorBlindSafe());
             QCOMPARE(kindColor(ActionKind::F), normalF);
             QVERIFY(!settings::colorBlindSafe.value());
+        }
+    }
+
+    // The memory plot's lines take the rank colours of the palette on show: stages 1 and
+    // 2 of Tableau 10 merge under deuteranopia, so the safe palette recolours them too.
+    void memoryLinesFollowThePalette() {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openConfig(kSamples + QStringLiteral("/balanced_1f1b.json")));
+        QSignalSpy spy(&w, &MainWindow::runDisplayed);
+        w.run();
+        QVERIFY(spy.wait(20000));
+        auto penOf = [&](const QString& name) -> QColor {
+            for (int i = 0; i < w.chart()->graphCount(); ++i)
+                if (w.chart()->graph(i)->name() == name) return w.chart()->graph(i)->pen().color();
+            return {};
+        };
+        QCOMPARE(penOf(QStringLiteral("stage 2")), rankColor(2));
+        const QColor before = rankColor(2);
+        auto* act = w.findChild<QAction*>(QStringLiteral("colorBlindAction"));
+        act->trigger();
+        QVERIFY(rankColor(2) != before);
+        QCOMPARE(penOf(QStringLiteral("stage 2")), rankColor(2));
+        act->trigger();
+        QCOMPARE(penOf(QStringLiteral("stage 2")), before);
+    }
+
+    // Explain > critical path and idle labels are kept for the next start, like the
+    // palette: a teacher sets them up once.
+    void explainTogglesAreKept() {
+        {
+            MainWindow w;
+            auto* critical = w.findChild<QAction*>(QStringLiteral("criticalPathAction"));
+            auto* idle = w.findChild<QAction*>(QStringLiteral("idleLabelsAction"));
+            QVERIFY(critical && idle);
+            QVERIFY(!critical->isChecked());
+            QVERIFY(idle->isChecked());
+            critical->trigger();
+            idle->trigger();
+        }
+        {
+            MainWindow w;
+            auto* critical = w.findChild<QAction*>(QStringLiteral("criticalPathAction"));
+            auto* idle = w.findChild<QAction*>(QStringLiteral("idleLabelsAction"));
+            QVERIFY(critical->isChecked());
+            QVERIFY(!idle->isChecked());
+            QVERIFY(w.chart()->waits()->criticalPathShown());
+            QVERIFY(!w.chart()->waits()->idleLabelsShown());
+            critical->trigger();
+            idle->trigger();
+            QVERIFY(!settings::criticalPath.value());
+            QVERIFY(settings::idleLabels.value());
         }
     }
 
