@@ -5,6 +5,7 @@
 // printing measured and predicted step time, bubble, peak memory and the signed error.
 // Asserts nothing.
 //   usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N]
+//                            [--schedules gpipe,1f1b,...]
 //   --quick: a smaller model and m in {4, 8} (a few minutes on 2 cores)
 //   --reprofile: profile again before every (schedule, p) group, for a machine whose load
 //   drifts (a shared one): the profile then describes the machine the runs meet
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "core/host_device.h"
 #include "core/profile.h"
 #include "core/profile_run.h"
+#include "core/schedule_gen.h"
 #include "core/simulator.h"
 #include "core/stats.h"
 
@@ -73,6 +76,7 @@ std::vector<NamedCuts> partitions(int n, int k, const std::vector<int>& sample_c
 
 int main(int argc, char** argv) {
     bool quick = false, reprofile = false;
+    std::vector<std::string> only;  // --schedules: a subset, by name
     std::string config = PIPELAB_SAMPLES_DIR "/imbalanced_heavy_head.json", profile_path;
     int steps = 3;
     for (int i = 1; i < argc; ++i) {
@@ -87,10 +91,21 @@ int main(int argc, char** argv) {
             profile_path = argv[++i];
         else if (a == "--steps" && i + 1 < argc)
             steps = std::max(1, std::atoi(argv[++i]));
-        else {
+        else if (a == "--schedules" && i + 1 < argc) {
+            std::stringstream list(argv[++i]);
+            for (std::string name; std::getline(list, name, ',');) {
+                const auto kind = parse_schedule_kind(name);
+                if (!kind) {
+                    std::fprintf(stderr, "bench_calibration: unknown schedule '%s' in --schedules\n", name.c_str());
+                    return 2;
+                }
+                only.push_back(std::string(to_string(*kind)));  // aliases to the canonical name
+            }
+        } else {
             std::fprintf(
                 stderr,
-                "usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N]\n");
+                "usage: bench_calibration [--quick] [--reprofile] [--config FILE] [--profile FILE] [--steps N] "
+                "[--schedules gpipe,1f1b,...]\n");
             return 2;
         }
     }
@@ -134,6 +149,7 @@ int main(int argc, char** argv) {
     const std::vector<int> ms = quick ? std::vector<int>{4, 8} : std::vector<int>{4, 8, 16};
     for (int k = 0; k < static_cast<int>(ScheduleKind::NUM_SCHEDULES); ++k) {
         const auto kind = static_cast<ScheduleKind>(k);
+        if (!only.empty() && std::find(only.begin(), only.end(), std::string(to_string(kind))) == only.end()) continue;
         for (int p : {2, 4}) {
             const int v = kind == ScheduleKind::Interleaved ? 2 : 1;
             if (reprofile) {
