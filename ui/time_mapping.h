@@ -24,19 +24,15 @@ struct TimeMapping {
     }
 };
 
-// The charts' zoom and pan limits (TimelineChart::onRangeChanged applies them to every
-// wheel, drag and setRange): a requested time range [lower, upper] (ms) of a step that
-// ends at `end` (ms) is kept within [-5 %, 105 %] of the step, at most that wide and at
-// least a millionth of the step wide, shifted (not shrunk) when it pokes out. end <= 0:
-// nothing to keep in view, returned as requested.
-inline std::pair<double, double> clampToStep(double lower, double upper, double end) {
-    if (end <= 0) return {lower, upper};
-    const double lo = -0.05 * end, hi = 1.05 * end;
-    if (upper - lower > hi - lo) return {lo, hi};
-    if (upper - lower < end * 1e-6) {
+// A requested window [lower, upper] kept within [lo, hi]: at most that wide, at least
+// minSpan wide (about its centre), shifted (not shrunk) when it pokes out.
+inline std::pair<double, double> clampWindow(double lower, double upper, double lo, double hi, double minSpan) {
+    if (upper < lower) std::swap(lower, upper);
+    if (upper - lower >= hi - lo) return {lo, hi};
+    if (upper - lower < minSpan) {
         const double c = (lower + upper) / 2;
-        lower = c - end * 5e-7;
-        upper = c + end * 5e-7;
+        lower = c - minSpan / 2;
+        upper = c + minSpan / 2;
     }
     if (lower < lo) {
         upper += lo - lower;
@@ -49,28 +45,21 @@ inline std::pair<double, double> clampToStep(double lower, double upper, double 
     return {lower, upper};
 }
 
+// The charts' zoom and pan limits (TimelineChart::onRangeChanged applies them to every
+// wheel, drag and setRange): a requested time range [lower, upper] (ms) of a step that
+// ends at `end` (ms) is kept within [-5 %, 105 %] of the step, at least a millionth of
+// the step wide. end <= 0: nothing to keep in view, returned as requested.
+inline std::pair<double, double> clampToStep(double lower, double upper, double end) {
+    if (end <= 0) return {lower, upper};
+    return clampWindow(lower, upper, -0.05 * end, 1.05 * end, end * 1e-6);
+}
+
 // The rank axis' zoom and scroll limits: a requested row range [lower, upper] (row
 // coordinates, row r spans [r - 0.5, r + 0.5]) of `rows` rows is kept within the rows,
-// at most all of them and at least one row tall, shifted (not shrunk) when it pokes out.
+// at least one row tall.
 inline std::pair<double, double> clampRanks(double lower, double upper, int rows) {
     if (rows <= 0) return {lower, upper};
-    const double lo = -0.5, hi = rows - 0.5;
-    if (upper < lower) std::swap(lower, upper);
-    if (upper - lower >= hi - lo) return {lo, hi};
-    if (upper - lower < 1.0) {
-        const double c = (lower + upper) / 2;
-        lower = c - 0.5;
-        upper = c + 0.5;
-    }
-    if (lower < lo) {
-        upper += lo - lower;
-        lower = lo;
-    }
-    if (upper > hi) {
-        lower -= upper - hi;
-        upper = hi;
-    }
-    return {lower, upper};
+    return clampWindow(lower, upper, -0.5, rows - 0.5, 1.0);
 }
 
 // Every how many rows a rank label is drawn so that labels `labelPx` tall never overlap

@@ -25,16 +25,13 @@
 #include "core/schedule_gen.h"
 #include "core/simulator.h"
 #include "core/stats.h"
+#include "tests/bench/bench_util.h"
 
 using namespace pipelab;
 
-namespace {
+using pipelab::bench::median;
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+namespace {
 
 std::int64_t max_peak(const Stats& st) {
     std::int64_t m = 0;

@@ -22,17 +22,13 @@
 #include "core/run_config.h"
 #include "gpu/cuda_backend.h"
 #include "gpu/device_info.h"
+#include "tests/bench/bench_util.h"
 
 using namespace pipelab;
 
-namespace {
+using pipelab::bench::median;
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+namespace {
 
 // Dense peak of the tensor cores (or FP32 units) by precision, for the GPUs we know.
 double peak_flops(const std::string& gpu, const std::string& precision) {

@@ -24,16 +24,14 @@
 #include "ui/partition_editor.h"
 #include "ui/timeline_chart.h"
 #include "ui/zoom_state.h"
+#include "tests/bench/bench_util.h"
 
 using namespace pipelab;
 using namespace pipelab::ui;
 
-namespace {
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-}  // namespace
+using pipelab::bench::median;
+
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
     qputenv("QT_QPA_PLATFORM",

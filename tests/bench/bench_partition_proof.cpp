@@ -16,15 +16,13 @@
 #include "core/host_device.h"
 #include "core/profile.h"
 #include "core/profile_run.h"
+#include "tests/bench/bench_util.h"
 
 using namespace pipelab;
 
+using pipelab::bench::median;
+
 namespace {
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 std::string cuts_text(const Partition& p) {
     std::string out;
     for (int c : p.cuts()) out += (out.empty() ? "" : ",") + std::to_string(c);
