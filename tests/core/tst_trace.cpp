@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_io.h"
 #include "core/run_config.h"
 #include "core/simulator.h"
 #include "core/trace_io.h"
@@ -164,6 +165,30 @@ private slots:
             QVERIFY2(QString(e.what()).contains("bad.json: not valid JSON"), e.what());
         }
         QVERIFY_THROWS_EXCEPTION(TraceError, read_chrome_trace(dir.filePath("missing.json").toStdString()));
+    }
+
+    // A trace many write buffers long: the gzip writer compresses one buffer on its own
+    // thread while the next fills, and what it writes reads back as the plain file's bytes.
+    void largeGzipTraceIsThePlainTextByteForByte() {
+        QTemporaryDir dir;
+        RunConfig cfg;
+        cfg.model.layers = 8;
+        cfg.pipeline = {ScheduleKind::OneFOneB, 8, 256, 1, {}, false, {}};
+        const Plan plan = make_plan(cfg);
+        const Timeline tl = simulate(plan.schedule, plan.partition, plan.cost);
+        const std::string plain = dir.filePath("big.json").toStdString();
+        const std::string gz = dir.filePath("big.json.gz").toStdString();
+        write_chrome_trace(tl, plain);
+        write_chrome_trace(tl, gz);
+        QFile f(QString::fromStdString(plain));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray want = f.readAll();
+        QVERIFY2(want.size() > 16 * 65536, qPrintable(QString::number(want.size())));
+        InputFile in(gz);
+        const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        QVERIFY(in.error().empty());
+        QCOMPARE(got.size(), static_cast<std::size_t>(want.size()));
+        QVERIFY(got == want.toStdString());
     }
 
     // ".gz" writes gzip (checked by its magic bytes and a smaller file); reading detects it
