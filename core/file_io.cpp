@@ -1,12 +1,8 @@
 #include "core/file_io.h"
 
 #include <array>
-#include <condition_variable>
 #include <cstdio>
-#include <memory>
-#include <mutex>
 #include <streambuf>
-#include <thread>
 
 #if PIPELAB_HAVE_ZLIB
 #include <zlib.h>
@@ -102,83 +98,14 @@ std::string InputFile::error() const { return m_buf->error(); }
 
 // ---- writing ------------------------------------------------------------------------------
 
-#if PIPELAB_HAVE_ZLIB
-namespace {
-// Deflates on a thread of its own, one buffer behind the writer, so making the text and
-// compressing it overlap (a million-action trace: about 1.2 s of text, 2 s of deflate).
-class GzipPipe {
-public:
-    explicit GzipPipe(gzFile gz) : m_gz(gz), m_thread([this] { loop(); }) {}
-    GzipPipe(const GzipPipe&) = delete;
-    GzipPipe& operator=(const GzipPipe&) = delete;
-    ~GzipPipe() { finish(); }
-
-    // Hands n bytes over, first waiting for the previous hand-over to be compressed; the
-    // bytes must stay as they are until the next write() or finish() returns. False once
-    // any write has failed.
-    bool write(const char* data, std::size_t n) {
-        std::unique_lock lock(m_mutex);
-        m_idle.wait(lock, [this] { return m_job == nullptr; });
-        if (!m_ok) return false;
-        m_job = data;
-        m_size = n;
-        m_work.notify_one();
-        return true;
-    }
-
-    // Waits for the last hand-over, stops the thread and closes the stream; false when any
-    // write or the close failed. Later calls return the same answer.
-    bool finish() {
-        {
-            std::unique_lock lock(m_mutex);
-            if (m_finished) return m_ok;
-            m_idle.wait(lock, [this] { return m_job == nullptr; });
-            m_stop = true;
-            m_finished = true;
-        }
-        m_work.notify_one();
-        m_thread.join();
-        m_ok = gzclose(m_gz) == Z_OK && m_ok;
-        return m_ok;
-    }
-
-private:
-    void loop() {
-        std::unique_lock lock(m_mutex);
-        for (;;) {
-            m_work.wait(lock, [this] { return m_job != nullptr || m_stop; });
-            if (m_job == nullptr) return;
-            const char* job = m_job;
-            const std::size_t n = m_size;
-            lock.unlock();
-            const bool ok = gzwrite(m_gz, job, static_cast<unsigned>(n)) == static_cast<int>(n);
-            lock.lock();
-            m_ok = m_ok && ok;
-            m_job = nullptr;
-            m_idle.notify_all();
-        }
-    }
-
-    gzFile m_gz;
-    std::mutex m_mutex;
-    std::condition_variable m_work, m_idle;
-    const char* m_job = nullptr;  // bytes waiting to be compressed, or nullptr
-    std::size_t m_size = 0;
-    bool m_ok = true, m_stop = false, m_finished = false;
-    std::thread m_thread;  // last: starts once the rest exists
-};
-}  // namespace
-#endif
-
 class OutputFile::Buf : public std::streambuf {
 public:
     Buf(const std::string& part, const std::string& path, bool gzip) {
         if (gzip) {
 #if PIPELAB_HAVE_ZLIB
-            gzFile gz = gzopen(part.c_str(), "wb1");
-            if (gz == nullptr) throw FileError("cannot write " + path);
-            gzbuffer(gz, 1 << 17);
-            m_gz = std::make_unique<GzipPipe>(gz);
+            m_gz = gzopen(part.c_str(), "wb1");
+            if (m_gz == nullptr) throw FileError("cannot write " + path);
+            gzbuffer(m_gz, 1 << 17);
 #else
             throw FileError("cannot write " + path + " gzip-compressed: " + kNoZlib);
 #endif
@@ -186,15 +113,15 @@ public:
             m_file = std::fopen(part.c_str(), "wb");
             if (m_file == nullptr) throw FileError("cannot write " + path);
         }
-        setp(fill().data(), fill().data() + kChunk);
+        setp(m_data.data(), m_data.data() + m_data.size());
     }
     ~Buf() override { close(); }
     // Flushes and closes; false when any write failed.
     bool close() {
         bool ok = flush_buffer() && m_ok;
 #if PIPELAB_HAVE_ZLIB
-        if (m_gz != nullptr) ok = m_gz->finish() && ok;
-        m_gz.reset();
+        if (m_gz != nullptr) ok = gzclose(m_gz) == Z_OK && ok;
+        m_gz = nullptr;
 #endif
         if (m_file != nullptr) ok = std::fclose(m_file) == 0 && ok;
         m_file = nullptr;
@@ -213,31 +140,24 @@ protected:
     int sync() override { return flush_buffer() ? 0 : -1; }
 
 private:
-    std::array<char, kChunk>& fill() { return m_data[m_fill]; }
-
     bool flush_buffer() {
         const auto n = static_cast<std::size_t>(pptr() - pbase());
         if (n > 0 && m_ok) {
 #if PIPELAB_HAVE_ZLIB
-            if (m_gz != nullptr) {
-                // The pipe now owns this buffer until the next hand-over: fill the other.
-                m_ok = m_gz->write(pbase(), n);
-                m_fill ^= 1;
-            }
+            if (m_gz != nullptr) m_ok = gzwrite(m_gz, pbase(), static_cast<unsigned>(n)) == static_cast<int>(n);
 #endif
             if (m_file != nullptr) m_ok = std::fwrite(pbase(), 1, n, m_file) == n;
         }
-        setp(fill().data(), fill().data() + kChunk);
+        setp(m_data.data(), m_data.data() + m_data.size());
         return m_ok;
     }
 
     bool m_ok = true;
 #if PIPELAB_HAVE_ZLIB
-    std::unique_ptr<GzipPipe> m_gz;
+    gzFile m_gz = nullptr;
 #endif
     std::FILE* m_file = nullptr;
-    std::array<std::array<char, kChunk>, 2> m_data{};  // gzip: one filling, one compressing
-    int m_fill = 0;
+    std::array<char, kChunk> m_data{};
 };
 
 OutputFile::OutputFile(const std::string& path) : std::ostream(nullptr), m_path(path), m_part(path + ".part") {

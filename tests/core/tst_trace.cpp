@@ -167,8 +167,8 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(TraceError, read_chrome_trace(dir.filePath("missing.json").toStdString()));
     }
 
-    // A trace many write buffers long: the gzip writer compresses one buffer on its own
-    // thread while the next fills, and what it writes reads back as the plain file's bytes.
+    // A trace many write buffers long: what the gzip writer writes reads back as the plain
+    // file's bytes, buffer boundaries included.
     void largeGzipTraceIsThePlainTextByteForByte() {
         QTemporaryDir dir;
         RunConfig cfg;
