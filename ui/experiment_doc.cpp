@@ -11,15 +11,13 @@ namespace pipelab::ui {
 
 ExperimentDoc::ExperimentDoc(QObject* parent) : QObject(parent) {}
 
-bool ExperimentDoc::sameConfig(const RunConfig& a, const RunConfig& b) { return same_run_config(a, b); }
-
 void ExperimentDoc::reset(const RunConfig& cfg) {
     m_undo.clear();
     apply(cfg);
 }
 
 void ExperimentDoc::edit(const RunConfig& next, const QString& text, int mergeId) {
-    if (sameConfig(next, m_cfg)) return;
+    if (same_run_config(next, m_cfg)) return;
     m_undo.push(new SetConfigCommand(this, m_cfg, next, text, mergeId));
 }
 
@@ -66,7 +64,7 @@ bool SetConfigCommand::mergeWith(const QUndoCommand* other) {
     const auto* o = static_cast<const SetConfigCommand*>(other);
     if (o->m_mergeId != m_mergeId) return false;
     m_after = o->m_after;
-    setObsolete(ExperimentDoc::sameConfig(m_before, m_after));  // dragged back to the start
+    setObsolete(same_run_config(m_before, m_after));  // dragged back to the start
     return true;
 }
 

@@ -42,8 +42,6 @@ public:
     // Next id for a drag's merged edits.
     int newMergeId() { return ++m_lastMergeId; }
 
-    static bool sameConfig(const RunConfig& a, const RunConfig& b);
-
     // The measured profile kept with the experiment (not part of the undo history): the
     // simulator takes its costs from it while it matches the model. Null when none.
     std::shared_ptr<const Profile> profile() const { return m_profile; }

@@ -47,12 +47,13 @@ namespace pipelab::ui {
 
 namespace {
 constexpr int kRealRerunDelayMs = 150;  // debounce of reruns on a real (non-sim) backend
-}  // namespace
 
+// A real run's per-layer costs; none for a simulated one (the cost model is the truth there).
 std::vector<double> measuredLayerCosts(const RunRecord& run) {
-    if (run.timeline.meta.backend == "sim") return {};  // the cost model is the truth there
+    if (run.timeline.meta.backend == "sim") return {};
     return measured_layer_costs(run.timeline, run.partition, run.cost);
 }
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_doc(new ExperimentDoc(this)), m_controller(new RunController(this)),

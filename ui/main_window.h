@@ -156,9 +156,4 @@ private:
     quint64 m_autoJobs = 0;
 };
 
-// Per-layer cost (F + B, us per microbatch) as measured by a real run: each chunk's
-// measured compute time spread over its layers in proportion to the cost model. Empty
-// for simulated runs (the cost model is the truth there) or when the shapes differ.
-std::vector<double> measuredLayerCosts(const RunRecord& run);
-
 }  // namespace pipelab::ui

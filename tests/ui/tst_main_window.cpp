@@ -275,7 +275,7 @@ private slots:
         QVERIFY(!w.openConfig(write(QStringLiteral("zero.json"), "{\"pipeline\": {\"microbatches\": 0}}")));
         QVERIFY2(w.banner()->message().contains(QStringLiteral("pipeline.microbatches")),
                  qPrintable(w.banner()->message()));
-        QVERIFY(ExperimentDoc::sameConfig(w.doc()->config(), kept));
+        QVERIFY(same_run_config(w.doc()->config(), kept));
         QVERIFY(!w.openTrace(write(QStringLiteral("t.json"), "{\"traceEvents\": [{\"ph\": \"X\"}]}")));
         QVERIFY(!w.openTrace(dir.filePath(QStringLiteral("missing.json"))));
         QVERIFY(w.banner()->message().contains(QStringLiteral("missing.json")));
